@@ -1,0 +1,3 @@
+from jobintel.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""``jobintel config check``: the effective configuration, secrets masked, problems named."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from jobintel.cli.common import EXIT_USAGE, console, err_console, first_line, settings_or_exit
+from jobintel.settings import check_writable_dir, redact_url_secrets
+from jobintel.store import create_db_engine, schema_is_current, upgrade_to_head
+
+app = typer.Typer(help="Inspect and check configuration.", no_args_is_help=True)
+
+
+@app.command("check")
+def check() -> None:
+    """Print the effective configuration and check that it works (exit 2 if not)."""
+    settings = settings_or_exit()
+    table = Table(title="effective configuration", title_justify="left")
+    table.add_column("setting")
+    table.add_column("environment variable")
+    table.add_column("value", overflow="fold")
+    for name, value in settings.masked().items():
+        table.add_row(name, f"JOBINTEL_{name.upper()}", escape(value))
+    console.print(table)
+
+    problems: list[tuple[str, str]] = []
+    if settings.database_url is None:
+        problem = check_writable_dir(settings.data_dir)
+        if problem:
+            problems.append(("JOBINTEL_DATA_DIR", f"{problem}: choose a writable directory"))
+    if not problems:
+        try:
+            engine = create_db_engine(settings.effective_database_url)
+            upgrade_to_head(engine)
+            if not schema_is_current(engine):
+                problems.append(("JOBINTEL_DATABASE_URL", "schema is not at the newest migration"))
+            engine.dispose()
+        except Exception as exc:
+            detail = redact_url_secrets(first_line(exc), settings.effective_database_url)
+            problems.append(
+                ("JOBINTEL_DATABASE_URL", f"cannot connect: {type(exc).__name__}: {detail}")
+            )
+    if problems:
+        for name, message in problems:
+            err_console.print(f"[red]error:[/red] {name}: {escape(message)}", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
+    console.print("[green]configuration OK[/green]: database reachable, schema current")

@@ -1,0 +1,181 @@
+"""``jobintel run`` and ``jobintel rerun``: execute the pipeline with live progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from jobintel.cli.common import (
+    EXIT_FAILED_JOBS,
+    EXIT_USAGE,
+    console,
+    err_console,
+    fail,
+    open_store,
+    settings_or_exit,
+)
+from jobintel.cli.progress import ProgressDisplay
+from jobintel.errors import JobintelError
+from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
+from jobintel.store import Store
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("rerun")(rerun)
+
+
+def run(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Posting files (.md, .txt, .json, .jsonl) or directories of them"),
+    ] = None,
+    cv: Annotated[Path | None, typer.Option("--cv", help="Master CV (Markdown or JSON Resume)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory for dossiers")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Jobs at once")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue an interrupted run by its id")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+) -> None:
+    """Run the pipeline over postings and write a dossier for each."""
+    overrides: dict[str, object] = {}
+    if out is not None:
+        overrides["out_dir"] = out
+    settings = settings_or_exit(**overrides)
+    with open_store(settings) as store:
+        bus = EventBus(store)
+        if resume:
+            if paths or cv:
+                err_console.print(
+                    "error: --resume continues a stored run; drop the paths and --cv", highlight=False
+                )
+                raise typer.Exit(EXIT_USAGE)
+            run_id = resume
+        else:
+            if not paths or cv is None:
+                err_console.print(
+                    "error: give posting paths and --cv FILE, e.g. "
+                    "`jobintel run examples/postings --cv examples/master-cv.md`",
+                    highlight=False,
+                )
+                raise typer.Exit(EXIT_USAGE)
+            try:
+                planned = plan_run(
+                    store, settings, bus, posting_paths=paths, cv_path=cv, out_dir=settings.out_dir
+                )
+            except JobintelError as exc:
+                raise fail(exc) from None
+            run_id = planned.run_id
+            for error in planned.input_errors:
+                err_console.print(f"[yellow]skipped:[/yellow] {escape(str(error))}", highlight=False)
+        runner = PipelineRunner(store, settings, bus=bus)
+        summary = _execute(
+            store, bus, run_id, lambda: runner.execute(run_id, concurrency=concurrency), quiet=quiet
+        )
+        _print_summary(store, summary)
+        if summary.status != "succeeded" or store.events(run_id, kinds=[EventKind.INPUT_ERROR]):
+            raise typer.Exit(EXIT_FAILED_JOBS)
+
+
+def rerun(
+    run_id: Annotated[str, typer.Argument(help="The run to re-run a stage of")],
+    stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(PIPELINE.names)}")],
+    job: Annotated[
+        list[int] | None, typer.Option("--job", help="Only this job id (repeatable)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+) -> None:
+    """Re-run one stage (and every stage that depends on it) of a stored run."""
+    if stage not in PIPELINE:
+        err_console.print(
+            f"error: unknown stage {stage!r}: expected one of {', '.join(PIPELINE.names)}",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    settings = settings_or_exit()
+    with open_store(settings) as store:
+        try:
+            jobs = store.jobs(store.run(run_id).id)
+        except JobintelError as exc:
+            raise fail(exc) from None
+        wanted = set(job or [])
+        unknown = wanted - {j.id for j in jobs}
+        if unknown:
+            err_console.print(
+                f"error: job(s) {sorted(unknown)} are not in run {run_id}: see `jobintel show {run_id}`",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_USAGE)
+        console.print(f"re-running {', '.join(PIPELINE.descendants([stage]))}", highlight=False)
+        bus = EventBus(store)
+        runner = PipelineRunner(store, settings, bus=bus)
+        job_ids = [j.id for j in jobs if j.id in wanted]
+        summary = _execute(
+            store, bus, run_id, lambda: runner.rerun(run_id, stage, job_ids=job_ids), quiet=quiet
+        )
+        _print_summary(store, summary)
+        if summary.status != "succeeded":
+            raise typer.Exit(EXIT_FAILED_JOBS)
+
+
+def _execute(
+    store: Store,
+    bus: EventBus,
+    run_id: str,
+    work: Callable[[], Coroutine[Any, Any, RunSummary]],
+    *,
+    quiet: bool,
+) -> RunSummary:
+    """Run ``work`` with a live display (unless quiet or not a terminal)."""
+    try:
+        jobs = store.jobs(store.run(run_id).id)
+    except JobintelError as exc:
+        raise fail(exc) from None
+    console.print(f"run [bold]{run_id}[/bold]: {len(jobs)} job(s)", highlight=False)
+    try:
+        if quiet or not console.is_terminal:
+            return asyncio.run(work())
+        with ProgressDisplay(console, jobs, PIPELINE.names) as display:
+            unsubscribe = bus.subscribe(display)
+            try:
+                return asyncio.run(work())
+            finally:
+                unsubscribe()
+    except JobintelError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: continue with `jobintel run --resume {run_id}`", highlight=False
+        )
+        raise typer.Exit(130) from None
+
+
+def _print_summary(store: Store, summary: RunSummary) -> None:
+    table = Table(title=f"run {summary.run_id}: {summary.status}", title_justify="left")
+    for column in ("job", "company", "role", "status", "fit", "degraded / failed", "dossier"):
+        table.add_column(column, overflow="fold")
+    for outcome in summary.jobs:
+        records = store.stage_results(outcome.job_id)
+        fit = records.get("fit")
+        score = str(fit.output.get("score", "")) if fit and fit.output else ""
+        trouble = ", ".join(
+            f"{name}:{status}" for name, status in outcome.stage_status.items()
+            if status not in {"succeeded"}
+        )
+        table.add_row(
+            str(outcome.job_id), outcome.company, outcome.title, outcome.status, score,
+            trouble or "-", outcome.output_dir or "",
+        )
+    console.print(table)
+    for event in store.events(summary.run_id, kinds=[EventKind.INPUT_ERROR, EventKind.DUPLICATE]):
+        label = "bad input" if event.kind == EventKind.INPUT_ERROR else "duplicate"
+        console.print(f"[yellow]{label}:[/yellow] {escape(event.message)}", highlight=False)

@@ -1,0 +1,51 @@
+"""Typed data shared by every part of jobintel."""
+
+from jobintel.models.cv import Bullet, MasterCV, Role, SkillGroup
+from jobintel.models.posting import Posting, RawPosting
+from jobintel.models.stages import (
+    ArtifactRef,
+    CompanyResearch,
+    Contact,
+    CoverLetter,
+    EvidenceLink,
+    ExtractedJD,
+    FaithfulnessReport,
+    FitAssessment,
+    OutreachDraft,
+    PainPoint,
+    PainPoints,
+    PeopleResult,
+    Published,
+    RequirementEvidence,
+    RoleResearch,
+    Signal,
+    TailoredCV,
+    TailoredRole,
+)
+
+__all__ = [
+    "ArtifactRef",
+    "Bullet",
+    "CompanyResearch",
+    "Contact",
+    "CoverLetter",
+    "EvidenceLink",
+    "ExtractedJD",
+    "FaithfulnessReport",
+    "FitAssessment",
+    "MasterCV",
+    "OutreachDraft",
+    "PainPoint",
+    "PainPoints",
+    "PeopleResult",
+    "Posting",
+    "Published",
+    "RawPosting",
+    "RequirementEvidence",
+    "Role",
+    "RoleResearch",
+    "Signal",
+    "SkillGroup",
+    "TailoredCV",
+    "TailoredRole",
+]

@@ -1,0 +1,246 @@
+"""Runs the stage DAG for every job of a run, checkpointing each stage as it completes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from jobintel.errors import JobintelError
+from jobintel.models import MasterCV, Published
+from jobintel.pipeline.dag import StageGraph
+from jobintel.pipeline.events import EventBus, EventKind
+from jobintel.pipeline.stage import StageContext
+from jobintel.pipeline.stages import PIPELINE
+from jobintel.settings import Settings
+from jobintel.store import JobInfo, Store
+from jobintel.store.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Checkpoint statuses whose output later stages can build on.
+USABLE = frozenset({"succeeded", "degraded"})
+
+
+class RunBusy(JobintelError):
+    """Another live process is executing this run."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobOutcome:
+    job_id: int
+    title: str
+    company: str
+    status: str
+    output_dir: str | None
+    stage_status: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSummary:
+    run_id: str
+    status: str
+    jobs: tuple[JobOutcome, ...]
+
+
+class PipelineRunner:
+    """Executes runs stored in ``store``; safe to call again on an interrupted run."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        bus: EventBus | None = None,
+        graph: StageGraph = PIPELINE,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.bus = bus or EventBus(store)
+        self.graph = graph
+
+    async def execute(self, run_id: str, *, concurrency: int | None = None) -> RunSummary:
+        """Run (or resume) every job of ``run_id``; completed stages are restored, not redone."""
+        run = self.store.run(run_id)
+        _refuse_if_live_elsewhere(run_id, run.status, run.options)
+        options = {**run.options, "pid": os.getpid(), "host": socket.gethostname()}
+        self.store.set_run_status(run_id, "running", options=options)
+        self.bus.publish(run_id, EventKind.RUN_STARTED, message=f"{run.jobs} job(s)")
+        cv = self.store.candidate(run.candidate_id)
+        limit = asyncio.Semaphore(concurrency or self.settings.concurrency)
+
+        async def bounded(job: JobInfo) -> JobOutcome:
+            async with limit:
+                return await self._execute_job(run_id, job, cv)
+
+        try:
+            outcomes = await asyncio.gather(*(bounded(job) for job in self.store.jobs(run_id)))
+        except BaseException:
+            self.store.set_run_status(run_id, "interrupted")
+            raise
+        status = _run_status([o.status for o in outcomes])
+        self.store.set_run_status(run_id, status)
+        self.bus.publish(run_id, EventKind.RUN_FINISHED, message=status)
+        return RunSummary(run_id=run_id, status=status, jobs=tuple(outcomes))
+
+    async def rerun(
+        self, run_id: str, stage: str, *, job_ids: Sequence[int] = (), concurrency: int | None = None
+    ) -> RunSummary:
+        """Forget ``stage`` and everything downstream of it, then execute the run again."""
+        stages = self.graph.descendants([stage])  # raises KeyError naming the valid stages
+        ids = list(job_ids) or [job.id for job in self.store.jobs(run_id)]
+        self.store.forget_stages(ids, stages)
+        return await self.execute(run_id, concurrency=concurrency)
+
+    async def _execute_job(self, run_id: str, job: JobInfo, cv: MasterCV) -> JobOutcome:
+        records = self.store.stage_results(job.id)
+        posting = self.store.posting(job.posting_id)
+        results: dict[str, BaseModel] = {}
+        status: dict[str, str] = {}
+        strategies: dict[str, str] = {}
+        degraded: dict[str, str] = {}
+        for spec in self.graph.order:
+            record = records.get(spec.name)
+            deps_ok = all(status.get(need) in USABLE for need in spec.needs)
+            if record is not None and record.status in USABLE and deps_ok and record.output is not None:
+                results[spec.name] = spec.output.model_validate(record.output)
+                status[spec.name] = record.status
+                strategies[spec.name] = record.strategy
+                if record.reason:
+                    degraded[spec.name] = record.reason
+                self.bus.publish(
+                    run_id, EventKind.STAGE_RESTORED, job_id=job.id, stage=spec.name,
+                    duration_ms=record.duration_ms, message="completed in an earlier attempt",
+                )
+        pending = [spec for spec in self.graph.order if spec.name not in results]
+        if not pending:
+            return self._finish_job(run_id, job, status, announce=False)
+
+        self.store.set_job_status(job.id, "running")
+        self.bus.publish(run_id, EventKind.JOB_STARTED, job_id=job.id,
+                         message=f"{posting.title} — {posting.company}")
+        done: dict[str, asyncio.Event] = {spec.name: asyncio.Event() for spec in pending}
+        for name in results:
+            done[name] = asyncio.Event()
+            done[name].set()
+
+        async def run_stage(name: str) -> None:
+            spec = self.graph[name]
+            try:
+                for need in spec.needs:
+                    await done[need].wait()
+                blocked = [n for n in spec.needs if status.get(n) not in USABLE]
+                if blocked:
+                    status[name] = "skipped"
+                    self.bus.publish(
+                        run_id, EventKind.STAGE_SKIPPED, job_id=job.id, stage=name,
+                        message=f"needs {', '.join(blocked)}, which did not complete",
+                    )
+                    return
+                ctx = StageContext(
+                    run_id=run_id, job_id=job.id, posting=posting, cv=cv,
+                    output_dir=_output_dir(job, self.settings), settings=self.settings,
+                    results=dict(results), strategies=dict(strategies), degraded=dict(degraded),
+                )
+                self.bus.publish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
+                started = utcnow()
+                try:
+                    output = await asyncio.to_thread(spec.deterministic, ctx)
+                except Exception as exc:
+                    finished = utcnow()
+                    log.exception("stage failed", extra={"run_id": run_id, "job_id": job.id,
+                                                         "stage": name})
+                    error = f"{type(exc).__name__}: {exc}"
+                    self.store.save_stage_result(
+                        job_id=job.id, stage=name, status="failed", strategy="deterministic",
+                        output=None, started_at=started, finished_at=finished, error=error,
+                    )
+                    status[name] = "failed"
+                    self.bus.publish(
+                        run_id, EventKind.STAGE_FAILED, job_id=job.id, stage=name,
+                        duration_ms=_ms(started, finished), message=error,
+                    )
+                    return
+                finished = utcnow()
+                artifacts = output.artifacts if isinstance(output, Published) else ()
+                # Commit before dependents start: a crash after this line never repeats it.
+                self.store.save_stage_result(
+                    job_id=job.id, stage=name, status="succeeded", strategy="deterministic",
+                    output=output.model_dump(mode="json"), started_at=started,
+                    finished_at=finished, artifacts=artifacts,
+                )
+                results[name] = output
+                status[name] = "succeeded"
+                strategies[name] = "deterministic"
+                self.bus.publish(
+                    run_id, EventKind.STAGE_SUCCEEDED, job_id=job.id, stage=name,
+                    duration_ms=_ms(started, finished),
+                )
+            finally:
+                done[name].set()
+
+        await asyncio.gather(*(run_stage(spec.name) for spec in pending))
+        return self._finish_job(run_id, job, status, announce=True)
+
+    def _finish_job(
+        self, run_id: str, job: JobInfo, status: dict[str, str], *, announce: bool
+    ) -> JobOutcome:
+        values = [status.get(name, "skipped") for name in self.graph.names]
+        if all(v == "succeeded" for v in values):
+            job_status = "succeeded"
+        elif all(v in USABLE for v in values):
+            job_status = "degraded"
+        else:
+            job_status = "failed"
+        self.store.set_job_status(job.id, job_status)
+        if announce:
+            self.bus.publish(run_id, EventKind.JOB_FINISHED, job_id=job.id, message=job_status)
+        return JobOutcome(
+            job_id=job.id, title=job.title, company=job.company, status=job_status,
+            output_dir=job.output_dir, stage_status=dict(status),
+        )
+
+
+def _output_dir(job: JobInfo, settings: Settings) -> Path:
+    return Path(job.output_dir) if job.output_dir else settings.out_dir / f"job-{job.id}"
+
+
+def _ms(started: datetime, finished: datetime) -> float:
+    return (finished - started).total_seconds() * 1000
+
+
+def _run_status(job_statuses: Sequence[str]) -> str:
+    if not job_statuses:
+        return "succeeded"
+    if all(s == "failed" for s in job_statuses):
+        return "failed"
+    if any(s == "failed" for s in job_statuses):
+        return "partial"
+    return "succeeded"
+
+
+def _refuse_if_live_elsewhere(run_id: str, status: str, options: dict[str, object]) -> None:
+    if status != "running":
+        return
+    pid = options.get("pid")
+    if not isinstance(pid, int) or options.get("host") != socket.gethostname():
+        return
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass
+    raise RunBusy(
+        f"run {run_id} is being executed by process {pid} on this machine: wait for it to finish "
+        "or stop it before resuming"
+    )

@@ -1,0 +1,193 @@
+"""One typed settings object, built once at start-up and passed down.
+
+Sources, highest priority first: explicit keyword arguments, ``JOBINTEL_*`` environment
+variables, a ``.env`` file in the working directory, an optional TOML file (``--config`` or
+``JOBINTEL_CONFIG``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+
+from jobintel.errors import ConfigError
+
+DEFAULT_MAX_INPUT_BYTES = 1_000_000
+
+
+def default_data_dir() -> Path:
+    """Where the database and caches live unless ``JOBINTEL_DATA_DIR`` says otherwise."""
+    return Path(platformdirs.user_data_dir("jobintel", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one jobintel process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JOBINTEL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the database and caches",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/jobintel.db",
+    )
+    out_dir: Path = Field(default=Path("dossiers"), description="Where dossiers are written")
+    concurrency: int = Field(default=4, description="Jobs processed at once")
+    max_input_bytes: int = Field(
+        default=DEFAULT_MAX_INPUT_BYTES, description="Largest posting or CV file accepted"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_format: Literal["console", "json"] = "console"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        toml_path = os.environ.get("JOBINTEL_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("concurrency")
+    @classmethod
+    def _positive_concurrency(cls, value: int) -> int:
+        if not 1 <= value <= 256:
+            raise ValueError("must be between 1 and 256: set JOBINTEL_CONCURRENCY=4, for example")
+        return value
+
+    @field_validator("max_input_bytes")
+    @classmethod
+    def _positive_size(cls, value: int) -> int:
+        if value < 1_000:
+            raise ValueError(
+                "must be at least 1000 bytes: set JOBINTEL_MAX_INPUT_BYTES=1000000 (1 MB)"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _parseable_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except Exception as exc:
+            raise ValueError(
+                "is not a database URL: use e.g. sqlite:///path/to/jobintel.db or "
+                "postgresql+psycopg://user@host/db"
+            ) from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"backend {url.get_backend_name()!r} is not supported: use sqlite or postgresql"
+            )
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'jobintel.db').as_posix()}"
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration as strings, with secrets masked."""
+        rows: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            rows[name] = "" if value is None else str(value)
+        rows["database_url"] = mask_url(self.effective_database_url)
+        return rows
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return "***"
+    if parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True)
+
+
+def redact_url_secrets(text: str, url: str) -> str:
+    """``text`` (e.g. a driver error, which may echo the URL) with the URL's password removed."""
+    try:
+        password = make_url(url).password
+    except Exception:
+        return text
+    return text.replace(str(password), "***") if password else text
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once, turning validation errors into a ``ConfigError``.
+
+    Each problem names the setting (as its environment variable) and says how to fix it.
+    """
+    toml_path = os.environ.get("JOBINTEL_CONFIG")
+    if toml_path:
+        path = Path(toml_path)
+        if not path.is_file():
+            raise ConfigError(
+                [("JOBINTEL_CONFIG", f"{path} does not exist: point it at a TOML file or unset it")]
+            )
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([("JOBINTEL_CONFIG", f"{path} is not valid TOML: {exc}")]) from exc
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env_name = f"JOBINTEL_{field.upper()}"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "is not a jobintel setting: remove it or check its spelling"
+            elif err["type"] == "literal_error":
+                message = f"{message} (got {err.get('input')!r})"
+            problems.append((env_name, message))
+        raise ConfigError(problems) from None
+    return settings
+
+
+def check_writable_dir(path: Path) -> str | None:
+    """None if ``path`` exists (or can be created) and is writable, else the problem."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {path}: {exc.strerror}"
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    return None
