@@ -58,7 +58,6 @@ def fail(exc: JobintelError) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-
 def first_line(exc: BaseException) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else ""

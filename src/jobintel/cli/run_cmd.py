@@ -36,7 +36,9 @@ def run(
         list[Path] | None,
         typer.Argument(help="Posting files (.md, .txt, .json, .jsonl) or directories of them"),
     ] = None,
-    cv: Annotated[Path | None, typer.Option("--cv", help="Master CV (Markdown or JSON Resume)")] = None,
+    cv: Annotated[
+        Path | None, typer.Option("--cv", help="Master CV (Markdown or JSON Resume)")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output directory for dossiers")] = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Jobs at once")
@@ -56,7 +58,8 @@ def run(
         if resume:
             if paths or cv:
                 err_console.print(
-                    "error: --resume continues a stored run; drop the paths and --cv", highlight=False
+                    "error: --resume continues a stored run; drop the paths and --cv",
+                    highlight=False,
                 )
                 raise typer.Exit(EXIT_USAGE)
             run_id = resume
@@ -76,7 +79,9 @@ def run(
                 raise fail(exc) from None
             run_id = planned.run_id
             for error in planned.input_errors:
-                err_console.print(f"[yellow]skipped:[/yellow] {escape(str(error))}", highlight=False)
+                err_console.print(
+                    f"[yellow]skipped:[/yellow] {escape(str(error))}", highlight=False
+                )
         runner = PipelineRunner(store, settings, bus=bus)
         summary = _execute(
             store, bus, run_id, lambda: runner.execute(run_id, concurrency=concurrency), quiet=quiet
@@ -168,12 +173,18 @@ def _print_summary(store: Store, summary: RunSummary) -> None:
         fit = records.get("fit")
         score = str(fit.output.get("score", "")) if fit and fit.output else ""
         trouble = ", ".join(
-            f"{name}:{status}" for name, status in outcome.stage_status.items()
+            f"{name}:{status}"
+            for name, status in outcome.stage_status.items()
             if status not in {"succeeded"}
         )
         table.add_row(
-            str(outcome.job_id), outcome.company, outcome.title, outcome.status, score,
-            trouble or "-", outcome.output_dir or "",
+            str(outcome.job_id),
+            outcome.company,
+            outcome.title,
+            outcome.status,
+            score,
+            trouble or "-",
+            outcome.output_dir or "",
         )
     console.print(table)
     for event in store.events(summary.run_id, kinds=[EventKind.INPUT_ERROR, EventKind.DUPLICATE]):

@@ -66,8 +66,8 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id from `jobintel runs`
             table.add_column(name[:7], justify="center")
         table.add_column("ms", justify="right")
         artifacts: dict[int, list[str]] = {}
-        for record in store.artifacts(run_id):
-            artifacts.setdefault(record.job_id, []).append(record.path)
+        for artifact in store.artifacts(run_id):
+            artifacts.setdefault(artifact.job_id, []).append(artifact.path)
         for job in store.jobs(run_id):
             records = store.stage_results(job.id)
             fit = records.get("fit")
@@ -78,7 +78,11 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id from `jobintel runs`
             ]
             total_ms = sum(r.duration_ms for r in records.values())
             table.add_row(
-                str(job.id), escape(f"{job.company} · {job.title}"), job.status, score, *marks,
+                str(job.id),
+                escape(f"{job.company} · {job.title}"),
+                job.status,
+                score,
+                *marks,
                 f"{total_ms:.0f}",
             )
         console.print(table)

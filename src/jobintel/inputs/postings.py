@@ -239,6 +239,9 @@ def parse_posting_text(text: str, *, source: str) -> RawPosting:
 
     if not heading:
         heading, body = _title_from_body(body)
+        # Plain text often puts "Company: X" / "Location: Y" lines under a bare title line.
+        while body and (not body[0].strip() or _take_header_line(body[0], found, criteria)):
+            body = body[1:]
     title, company = found.get("title", ""), found.get("company", "")
     if heading:
         title, company = _split_heading(heading, title=title, company=company)

@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RemotePolicy = Literal["fully_remote", "hybrid", "onsite", "not_specified"]
 Seniority = Literal[
-    "junior", "mid", "senior", "staff", "principal", "manager", "director", "vp", "c_level",
+    "junior",
+    "mid",
+    "senior",
+    "staff",
+    "principal",
+    "manager",
+    "director",
+    "vp",
+    "c_level",
     "not_specified",
 ]
 RoleCategory = Literal[
@@ -206,8 +214,15 @@ class CoverLetter(_Frozen):
 
 
 class ArtifactRef(_Frozen):
-    kind: Literal["dossier_md", "dossier_html", "cv_md", "cv_pdf", "cover_letter_md",
-                  "outreach_md", "evidence_json"]
+    kind: Literal[
+        "dossier_md",
+        "dossier_html",
+        "cv_md",
+        "cv_pdf",
+        "cover_letter_md",
+        "outreach_md",
+        "evidence_json",
+    ]
     path: str
     sha256: str
     bytes: int

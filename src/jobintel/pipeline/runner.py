@@ -91,7 +91,12 @@ class PipelineRunner:
         return RunSummary(run_id=run_id, status=status, jobs=tuple(outcomes))
 
     async def rerun(
-        self, run_id: str, stage: str, *, job_ids: Sequence[int] = (), concurrency: int | None = None
+        self,
+        run_id: str,
+        stage: str,
+        *,
+        job_ids: Sequence[int] = (),
+        concurrency: int | None = None,
     ) -> RunSummary:
         """Forget ``stage`` and everything downstream of it, then execute the run again."""
         stages = self.graph.descendants([stage])  # raises KeyError naming the valid stages
@@ -109,23 +114,36 @@ class PipelineRunner:
         for spec in self.graph.order:
             record = records.get(spec.name)
             deps_ok = all(status.get(need) in USABLE for need in spec.needs)
-            if record is not None and record.status in USABLE and deps_ok and record.output is not None:
+            if (
+                record is not None
+                and record.status in USABLE
+                and deps_ok
+                and record.output is not None
+            ):
                 results[spec.name] = spec.output.model_validate(record.output)
                 status[spec.name] = record.status
                 strategies[spec.name] = record.strategy
                 if record.reason:
                     degraded[spec.name] = record.reason
                 self.bus.publish(
-                    run_id, EventKind.STAGE_RESTORED, job_id=job.id, stage=spec.name,
-                    duration_ms=record.duration_ms, message="completed in an earlier attempt",
+                    run_id,
+                    EventKind.STAGE_RESTORED,
+                    job_id=job.id,
+                    stage=spec.name,
+                    duration_ms=record.duration_ms,
+                    message="completed in an earlier attempt",
                 )
         pending = [spec for spec in self.graph.order if spec.name not in results]
         if not pending:
             return self._finish_job(run_id, job, status, announce=False)
 
         self.store.set_job_status(job.id, "running")
-        self.bus.publish(run_id, EventKind.JOB_STARTED, job_id=job.id,
-                         message=f"{posting.title} — {posting.company}")
+        self.bus.publish(
+            run_id,
+            EventKind.JOB_STARTED,
+            job_id=job.id,
+            message=f"{posting.title} — {posting.company}",
+        )
         done: dict[str, asyncio.Event] = {spec.name: asyncio.Event() for spec in pending}
         for name in results:
             done[name] = asyncio.Event()
@@ -140,14 +158,23 @@ class PipelineRunner:
                 if blocked:
                     status[name] = "skipped"
                     self.bus.publish(
-                        run_id, EventKind.STAGE_SKIPPED, job_id=job.id, stage=name,
+                        run_id,
+                        EventKind.STAGE_SKIPPED,
+                        job_id=job.id,
+                        stage=name,
                         message=f"needs {', '.join(blocked)}, which did not complete",
                     )
                     return
                 ctx = StageContext(
-                    run_id=run_id, job_id=job.id, posting=posting, cv=cv,
-                    output_dir=_output_dir(job, self.settings), settings=self.settings,
-                    results=dict(results), strategies=dict(strategies), degraded=dict(degraded),
+                    run_id=run_id,
+                    job_id=job.id,
+                    posting=posting,
+                    cv=cv,
+                    output_dir=_output_dir(job, self.settings),
+                    settings=self.settings,
+                    results=dict(results),
+                    strategies=dict(strategies),
+                    degraded=dict(degraded),
                 )
                 self.bus.publish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
@@ -155,32 +182,51 @@ class PipelineRunner:
                     output = await asyncio.to_thread(spec.deterministic, ctx)
                 except Exception as exc:
                     finished = utcnow()
-                    log.exception("stage failed", extra={"run_id": run_id, "job_id": job.id,
-                                                         "stage": name})
+                    log.exception(
+                        "stage failed", extra={"run_id": run_id, "job_id": job.id, "stage": name}
+                    )
                     error = f"{type(exc).__name__}: {exc}"
                     self.store.save_stage_result(
-                        job_id=job.id, stage=name, status="failed", strategy="deterministic",
-                        output=None, started_at=started, finished_at=finished, error=error,
+                        job_id=job.id,
+                        stage=name,
+                        status="failed",
+                        strategy="deterministic",
+                        output=None,
+                        started_at=started,
+                        finished_at=finished,
+                        error=error,
                     )
                     status[name] = "failed"
                     self.bus.publish(
-                        run_id, EventKind.STAGE_FAILED, job_id=job.id, stage=name,
-                        duration_ms=_ms(started, finished), message=error,
+                        run_id,
+                        EventKind.STAGE_FAILED,
+                        job_id=job.id,
+                        stage=name,
+                        duration_ms=_ms(started, finished),
+                        message=error,
                     )
                     return
                 finished = utcnow()
                 artifacts = output.artifacts if isinstance(output, Published) else ()
                 # Commit before dependents start: a crash after this line never repeats it.
                 self.store.save_stage_result(
-                    job_id=job.id, stage=name, status="succeeded", strategy="deterministic",
-                    output=output.model_dump(mode="json"), started_at=started,
-                    finished_at=finished, artifacts=artifacts,
+                    job_id=job.id,
+                    stage=name,
+                    status="succeeded",
+                    strategy="deterministic",
+                    output=output.model_dump(mode="json"),
+                    started_at=started,
+                    finished_at=finished,
+                    artifacts=artifacts,
                 )
                 results[name] = output
                 status[name] = "succeeded"
                 strategies[name] = "deterministic"
                 self.bus.publish(
-                    run_id, EventKind.STAGE_SUCCEEDED, job_id=job.id, stage=name,
+                    run_id,
+                    EventKind.STAGE_SUCCEEDED,
+                    job_id=job.id,
+                    stage=name,
                     duration_ms=_ms(started, finished),
                 )
             finally:
@@ -203,8 +249,12 @@ class PipelineRunner:
         if announce:
             self.bus.publish(run_id, EventKind.JOB_FINISHED, job_id=job.id, message=job_status)
         return JobOutcome(
-            job_id=job.id, title=job.title, company=job.company, status=job_status,
-            output_dir=job.output_dir, stage_status=dict(status),
+            job_id=job.id,
+            title=job.title,
+            company=job.company,
+            status=job_status,
+            output_dir=job.output_dir,
+            stage_status=dict(status),
         )
 
 

@@ -227,7 +227,9 @@ class Store:
             )
             return [_run_info(row, counts.get(row.id, 0)) for row in rows]
 
-    def set_run_status(self, run_id: str, status: str, *, options: dict[str, Any] | None = None) -> None:
+    def set_run_status(
+        self, run_id: str, status: str, *, options: dict[str, Any] | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": status}
         now = utcnow()
         if status == "running":
@@ -363,7 +365,10 @@ class Store:
             )
             return [
                 ArtifactRecord(
-                    job_id=row.job_id, kind=row.kind, path=row.path, sha256=row.sha256,
+                    job_id=row.job_id,
+                    kind=row.kind,
+                    path=row.path,
+                    sha256=row.sha256,
                     bytes=row.bytes,
                 )
                 for row in rows
@@ -394,7 +399,9 @@ class Store:
             session.flush()
             return _event_record(row)
 
-    def events(self, run_id: str, *, after_id: int = 0, kinds: Sequence[str] = ()) -> list[EventRecord]:
+    def events(
+        self, run_id: str, *, after_id: int = 0, kinds: Sequence[str] = ()
+    ) -> list[EventRecord]:
         """Events of a run in the order they happened, optionally after a known id."""
         query = select(ProgressEventRow).where(
             ProgressEventRow.run_id == run_id, ProgressEventRow.id > after_id
@@ -402,7 +409,9 @@ class Store:
         if kinds:
             query = query.where(ProgressEventRow.kind.in_(kinds))
         with self._session() as session:
-            return [_event_record(row) for row in session.scalars(query.order_by(ProgressEventRow.id))]
+            return [
+                _event_record(row) for row in session.scalars(query.order_by(ProgressEventRow.id))
+            ]
 
 
 def _run_info(row: RunRow, jobs: int) -> RunInfo:

@@ -54,7 +54,9 @@ def deterministic(ctx: StageContext) -> Published:
         write_artifact(out, "cv.md", tailored.markdown, "cv_md"),
         write_artifact(out, "cv.pdf", render_cv_pdf(tailored.markdown), "cv_pdf"),
         write_artifact(out, "cover_letter.md", letter.markdown, "cover_letter_md"),
-        write_artifact(out, "outreach.md", render_outreach_markdown(people, posting), "outreach_md"),
+        write_artifact(
+            out, "outreach.md", render_outreach_markdown(people, posting), "outreach_md"
+        ),
         write_artifact(out, "evidence.json", render_evidence_json(inputs), "evidence_json"),
     )
     return Published(directory=str(out), artifacts=artifacts)

@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-28
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -54,7 +55,9 @@ def upgrade() -> None:
     op.create_table(
         "jobs",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("posting_id", sa.Integer(), sa.ForeignKey("postings.id"), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -65,7 +68,9 @@ def upgrade() -> None:
     op.create_table(
         "stage_results",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("job_id", sa.Integer(), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "job_id", sa.Integer(), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("stage", sa.String(32), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("strategy", sa.String(32), nullable=False),
@@ -82,7 +87,9 @@ def upgrade() -> None:
     op.create_table(
         "artifacts",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("job_id", sa.Integer(), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "job_id", sa.Integer(), sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
@@ -94,7 +101,9 @@ def upgrade() -> None:
     op.create_table(
         "progress_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("job_id", sa.Integer(), nullable=True),
         sa.Column("stage", sa.String(32), nullable=True),
         sa.Column("kind", sa.String(32), nullable=False),
