@@ -218,9 +218,7 @@ class Store:
     def runs(self, *, limit: int = 50) -> list[RunInfo]:
         with self._session() as session:
             counts = dict(
-                session.execute(
-                    select(JobRow.run_id, func.count()).group_by(JobRow.run_id)
-                ).tuples()
+                session.execute(select(JobRow.run_id, func.count()).group_by(JobRow.run_id)).all()
             )
             rows = session.scalars(
                 select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id).limit(limit)
@@ -249,7 +247,7 @@ class Store:
                 .join(PostingRow, PostingRow.id == JobRow.posting_id)
                 .where(JobRow.run_id == run_id)
                 .order_by(JobRow.position)
-            ).tuples()
+            )
             return [
                 JobInfo(
                     id=job.id,
