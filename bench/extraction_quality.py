@@ -12,13 +12,17 @@ micro-averaged precision and recall; the last line is one JSON object.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jobintel.analysis.extraction import extract_jd
+from jobintel.analysis.fit import assess_fit
+from jobintel.analysis.pain_points import find_pain_points
 from jobintel.analysis.skills import canonical_skill
+from jobintel.inputs import load_cv
 from jobintel.models import ExtractedJD, Posting
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "jobs.jsonl"
@@ -101,12 +105,40 @@ def skill_figures(scores: list[SkillScore], *, verbose: bool = True) -> dict[str
     }
 
 
+def fit_separation(extracted: list[ExtractedJD], samples_dir: Path) -> dict[str, float | int]:
+    """Share of postings where master-cv.md scores a higher fit than master-cv-frontend.md."""
+    leader = load_cv(samples_dir / "master-cv.md")
+    frontend = load_cv(samples_dir / "master-cv-frontend.md")
+    wins = 0
+    leader_scores: list[int] = []
+    frontend_scores: list[int] = []
+    for jd in extracted:
+        pains = find_pain_points(jd)
+        a = assess_fit(jd, pains, leader).score
+        b = assess_fit(jd, pains, frontend).score
+        leader_scores.append(a)
+        frontend_scores.append(b)
+        wins += a > b
+    n = len(extracted)
+    print(
+        f"fit separation: master-cv.md > master-cv-frontend.md on {wins}/{n} postings; "
+        f"median scores {statistics.median(leader_scores)} vs {statistics.median(frontend_scores)}"
+    )
+    return {
+        "fit_separation": round(wins / n, 3) if n else 0.0,
+        "fit_postings": n,
+        "fit_median_leader": statistics.median(leader_scores),
+        "fit_median_frontend": statistics.median(frontend_scores),
+    }
+
+
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else DEFAULT_SAMPLES
     rows = load_rows(path)
     extracted = [extract_jd(posting_from_row(i, row)) for i, row in enumerate(rows)]
     figures: dict[str, float | int] = {}
     figures.update(skill_figures(skill_scores(rows, extracted)))
+    figures.update(fit_separation(extracted, path.parent))
     print(
         f"micro-averaged over {figures['postings']} postings: "
         f"precision {figures['skill_precision']:.3f}, recall {figures['skill_recall']:.3f}"
