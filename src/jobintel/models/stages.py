@@ -213,16 +213,19 @@ class CoverLetter(_Frozen):
 # --- publish -----------------------------------------------------------------------------
 
 
+ArtifactKind = Literal[
+    "dossier_md",
+    "dossier_html",
+    "cv_md",
+    "cv_pdf",
+    "cover_letter_md",
+    "outreach_md",
+    "evidence_json",
+]
+
+
 class ArtifactRef(_Frozen):
-    kind: Literal[
-        "dossier_md",
-        "dossier_html",
-        "cv_md",
-        "cv_pdf",
-        "cover_letter_md",
-        "outreach_md",
-        "evidence_json",
-    ]
+    kind: ArtifactKind
     path: str
     sha256: str
     bytes: int

@@ -6,19 +6,11 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
 
 from jobintel.models import ArtifactRef
+from jobintel.models.stages import ArtifactKind
 
-ArtifactKind = Literal[
-    "dossier_md",
-    "dossier_html",
-    "cv_md",
-    "cv_pdf",
-    "cover_letter_md",
-    "outreach_md",
-    "evidence_json",
-]
+__all__ = ["ArtifactKind", "atomic_write", "write_artifact"]
 
 
 def atomic_write(path: Path, data: bytes | str) -> bytes:
