@@ -74,10 +74,14 @@ class EventBus:
             duration_ms=duration_ms,
             message=message,
         )
+        self.notify(record)
+        return record
+
+    def notify(self, record: EventRecord) -> None:
+        """Hand an already-stored event (e.g. committed with a checkpoint) to subscribers."""
         for subscriber in list(self._subscribers):
             try:
                 subscriber(record)
             except Exception:
                 # A broken display must never break a run.
-                log.exception("progress subscriber failed", extra={"run_id": run_id})
-        return record
+                log.exception("progress subscriber failed", extra={"run_id": record.run_id})

@@ -8,7 +8,6 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -186,7 +185,7 @@ class PipelineRunner:
                         "stage failed", extra={"run_id": run_id, "job_id": job.id, "stage": name}
                     )
                     error = f"{type(exc).__name__}: {exc}"
-                    self.store.save_stage_result(
+                    failed_event = self.store.save_stage_result(
                         job_id=job.id,
                         stage=name,
                         status="failed",
@@ -195,21 +194,16 @@ class PipelineRunner:
                         started_at=started,
                         finished_at=finished,
                         error=error,
+                        event=(run_id, EventKind.STAGE_FAILED.value, error),
                     )
                     status[name] = "failed"
-                    self.bus.publish(
-                        run_id,
-                        EventKind.STAGE_FAILED,
-                        job_id=job.id,
-                        stage=name,
-                        duration_ms=_ms(started, finished),
-                        message=error,
-                    )
+                    if failed_event is not None:
+                        self.bus.notify(failed_event)
                     return
                 finished = utcnow()
                 artifacts = output.artifacts if isinstance(output, Published) else ()
                 # Commit before dependents start: a crash after this line never repeats it.
-                self.store.save_stage_result(
+                succeeded_event = self.store.save_stage_result(
                     job_id=job.id,
                     stage=name,
                     status="succeeded",
@@ -218,17 +212,13 @@ class PipelineRunner:
                     started_at=started,
                     finished_at=finished,
                     artifacts=artifacts,
+                    event=(run_id, EventKind.STAGE_SUCCEEDED.value, ""),
                 )
                 results[name] = output
                 status[name] = "succeeded"
                 strategies[name] = "deterministic"
-                self.bus.publish(
-                    run_id,
-                    EventKind.STAGE_SUCCEEDED,
-                    job_id=job.id,
-                    stage=name,
-                    duration_ms=_ms(started, finished),
-                )
+                if succeeded_event is not None:
+                    self.bus.notify(succeeded_event)
             finally:
                 done[name].set()
 
@@ -260,10 +250,6 @@ class PipelineRunner:
 
 def _output_dir(job: JobInfo, settings: Settings) -> Path:
     return Path(job.output_dir) if job.output_dir else settings.out_dir / f"job-{job.id}"
-
-
-def _ms(started: datetime, finished: datetime) -> float:
-    return (finished - started).total_seconds() * 1000
 
 
 def _run_status(job_statuses: Sequence[str]) -> str:

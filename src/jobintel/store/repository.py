@@ -281,9 +281,16 @@ class Store:
         reason: str | None = None,
         error: str | None = None,
         artifacts: Iterable[ArtifactRef] = (),
-    ) -> None:
-        """Commit one stage's result (and its artifacts) in a single transaction."""
+        event: tuple[str, str, str] | None = None,
+    ) -> EventRecord | None:
+        """Commit one stage's result, its artifacts and its progress event in one transaction.
+
+        ``event`` is ``(run_id, kind, message)``; the stored event is returned so the caller
+        can hand it to live subscribers. Committing them together means a crash can never
+        leave a checkpoint without its event, or an event without its checkpoint.
+        """
         duration_ms = (finished_at - started_at).total_seconds() * 1000
+        stored: ProgressEventRow | None = None
         with self._session() as session, session.begin():
             previous = session.scalar(
                 select(StageResultRow).where(
@@ -325,6 +332,19 @@ class Store:
                         bytes=ref.bytes,
                     )
                 )
+            if event is not None:
+                run_id, kind, message = event
+                stored = ProgressEventRow(
+                    run_id=run_id,
+                    job_id=job_id,
+                    stage=stage,
+                    kind=kind,
+                    duration_ms=duration_ms,
+                    message=message,
+                )
+                session.add(stored)
+                session.flush()
+        return _event_record(stored) if stored is not None else None
 
     def stage_results(self, job_id: int) -> dict[str, StageRecord]:
         with self._session() as session:
