@@ -131,3 +131,29 @@ def test_runs_and_show_list_the_run(env: dict[str, str]) -> None:
     assert code == 0 and "northwind-logistics" in shown.replace("\n", "")
     code, missing = _run("show", "nope")
     assert code == 2 and "jobintel runs" in missing
+
+
+def test_posting_copy_without_its_id_is_still_a_duplicate(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A JSONL record with a source_id and the same posting pasted into .md run once."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    description = POSTING.split("## About us", 1)[1]
+    record = {
+        "title": "Platform Engineering Lead",
+        "company": "Northwind Logistics",
+        "source_id": "nw-123",
+        "job_description": description,
+    }
+    (folder / "a.jsonl").write_text(json.dumps(record) + "\n")
+    (folder / "b.md").write_text(
+        "# Platform Engineering Lead\n\n**Company:** Northwind Logistics\n\n" + description
+    )
+    code, output = _run("run", str(folder), "--cv", str(EXAMPLES / "master-cv.md"), "-q")
+    assert code == 0, output
+    assert "duplicate" in output
+    store = Store.open(f"sqlite:///{tmp_path / 'data' / 'jobintel.db'}")
+    (run,) = store.runs()
+    assert len(store.jobs(run.id)) == 1
+    store.close()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobintel.errors import InputError
-from jobintel.inputs import load_cv, load_postings, normalise_posting
+from jobintel.inputs import content_key, load_cv, load_postings, normalise_posting
 from jobintel.pipeline.events import EventBus, EventKind
 from jobintel.render.paths import job_output_dir
 from jobintel.settings import Settings
@@ -51,11 +51,15 @@ def plan_run(
     out_root = out_dir.resolve()
     for raw in loaded.postings:
         posting = normalise_posting(raw)
-        first = seen.get(posting.dedupe_key)
+        # The id-based key catches re-scrapes; the content key catches a copy saved without
+        # its id (e.g. pasted into a .md file) of a posting that also came with one.
+        keys = (posting.dedupe_key, content_key(raw))
+        first = next((seen[key] for key in keys if key in seen), None)
         if first is not None:
             duplicates.append(f"{posting.source}: same posting as {first}; processed once")
             continue
-        seen[posting.dedupe_key] = posting.source
+        for key in keys:
+            seen[key] = posting.source
         posting_id = store.upsert_posting(posting)
         folder = job_output_dir(out_root, posting.company, posting.title, posting.dedupe_key, taken)
         taken.add(folder)
