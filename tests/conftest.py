@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from jobintel.pipeline import EventBus, PipelineRunner, PlannedRun, RunSummary, plan_run
 from jobintel.settings import Settings, load_settings
 from jobintel.store import Store
 
@@ -25,3 +27,20 @@ def store(settings: Settings) -> Iterator[Store]:
     opened = Store.open(settings.effective_database_url)
     yield opened
     opened.close()
+
+
+def plan_and_execute(
+    store: Store, settings: Settings, posting_paths: list[Path], cv_path: Path
+) -> tuple[PlannedRun, RunSummary]:
+    """Plan a run over ``posting_paths`` with ``cv_path`` and execute it to the end."""
+    bus = EventBus(store)
+    planned = plan_run(
+        store,
+        settings,
+        bus,
+        posting_paths=posting_paths,
+        cv_path=cv_path,
+        out_dir=settings.out_dir,
+    )
+    summary = asyncio.run(PipelineRunner(store, settings, bus=bus).execute(planned.run_id))
+    return planned, summary

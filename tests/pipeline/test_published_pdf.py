@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 from pypdf import PdfReader
 
-from jobintel.pipeline import EventBus, PipelineRunner, plan_run
 from jobintel.settings import Settings
 from jobintel.store import Store
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, plan_and_execute
 
 
 def _collapse(text: str) -> str:
@@ -22,16 +20,9 @@ def test_published_cv_pdf_round_trips_every_bullet_in_order(
     store: Store, settings: Settings
 ) -> None:
     """For each example posting, cv.md's bullets are found in cv.pdf's text in the same order."""
-    bus = EventBus(store)
-    planned = plan_run(
-        store,
-        settings,
-        bus,
-        posting_paths=[EXAMPLES / "postings"],
-        cv_path=EXAMPLES / "master-cv.md",
-        out_dir=settings.out_dir,
+    planned, _ = plan_and_execute(
+        store, settings, [EXAMPLES / "postings"], EXAMPLES / "master-cv.md"
     )
-    asyncio.run(PipelineRunner(store, settings, bus=bus).execute(planned.run_id))
     pdfs = [Path(a.path) for a in store.artifacts(planned.run_id) if a.kind == "cv_pdf"]
     assert len(pdfs) == 4
     for pdf in pdfs:

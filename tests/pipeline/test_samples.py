@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
-from jobintel.pipeline import PIPELINE, EventBus, PipelineRunner, plan_run
+from jobintel.pipeline import PIPELINE
 from jobintel.settings import Settings
 from jobintel.store import Store
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, plan_and_execute
 
 ARTIFACTS = {
     "dossier.md",
@@ -29,24 +29,15 @@ def test_every_sample_posting_succeeds_in_every_stage(
     cv_name: str, store: Store, settings: Settings
 ) -> None:
     """All 53 samples run every stage to success and publish all seven artifacts each."""
-    bus = EventBus(store)
-    planned = plan_run(
-        store,
-        settings,
-        bus,
-        posting_paths=[SAMPLES / "jobs.jsonl"],
-        cv_path=SAMPLES / cv_name,
-        out_dir=settings.out_dir,
+    planned, summary = plan_and_execute(
+        store, settings, [SAMPLES / "jobs.jsonl"], SAMPLES / cv_name
     )
     assert planned.jobs == 53 and not planned.input_errors
-    summary = asyncio.run(PipelineRunner(store, settings, bus=bus).execute(planned.run_id))
     assert summary.status == "succeeded"
     for outcome in summary.jobs:
         assert outcome.stage_status == {name: "succeeded" for name in PIPELINE.names}
         assert outcome.output_dir is not None
         folder = settings.out_dir.resolve()
-        from pathlib import Path
-
         out = Path(outcome.output_dir)
         assert out.resolve().is_relative_to(folder)
         assert {p.name for p in out.iterdir()} >= ARTIFACTS

@@ -12,11 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from jobintel.pipeline import EventBus, PipelineRunner, plan_run
+from jobintel.pipeline import PipelineRunner
 from jobintel.settings import Settings, load_settings
 from jobintel.store import Store, create_db_engine, schema_is_current, upgrade_to_head
 from jobintel.store.tables import Base
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, plan_and_execute
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -68,16 +68,9 @@ def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
 
 def _run_examples(settings: Settings) -> tuple[Store, str]:
     store = Store.open(settings.effective_database_url)
-    bus = EventBus(store)
-    planned = plan_run(
-        store,
-        settings,
-        bus,
-        posting_paths=[EXAMPLES / "postings"],
-        cv_path=EXAMPLES / "master-cv.md",
-        out_dir=settings.out_dir,
+    planned, summary = plan_and_execute(
+        store, settings, [EXAMPLES / "postings"], EXAMPLES / "master-cv.md"
     )
-    summary = asyncio.run(PipelineRunner(store, settings, bus=bus).execute(planned.run_id))
     assert summary.status == "succeeded"
     return store, planned.run_id
 

@@ -290,7 +290,7 @@ class Store:
         leave a checkpoint without its event, or an event without its checkpoint.
         """
         duration_ms = (finished_at - started_at).total_seconds() * 1000
-        stored: ProgressEventRow | None = None
+        stored: EventRecord | None = None
         with self._session() as session, session.begin():
             previous = session.scalar(
                 select(StageResultRow).where(
@@ -334,17 +334,16 @@ class Store:
                 )
             if event is not None:
                 run_id, kind, message = event
-                stored = ProgressEventRow(
+                stored = _add_event(
+                    session,
                     run_id=run_id,
+                    kind=kind,
                     job_id=job_id,
                     stage=stage,
-                    kind=kind,
                     duration_ms=duration_ms,
                     message=message,
                 )
-                session.add(stored)
-                session.flush()
-        return _event_record(stored) if stored is not None else None
+        return stored
 
     def stage_results(self, job_id: int) -> dict[str, StageRecord]:
         with self._session() as session:
@@ -405,17 +404,15 @@ class Store:
         message: str = "",
     ) -> EventRecord:
         with self._session() as session, session.begin():
-            row = ProgressEventRow(
+            return _add_event(
+                session,
                 run_id=run_id,
+                kind=kind,
                 job_id=job_id,
                 stage=stage,
-                kind=kind,
                 duration_ms=duration_ms,
                 message=message,
             )
-            session.add(row)
-            session.flush()
-            return _event_record(row)
 
     def events(
         self, run_id: str, *, after_id: int = 0, kinds: Sequence[str] = ()
@@ -430,6 +427,30 @@ class Store:
             return [
                 _event_record(row) for row in session.scalars(query.order_by(ProgressEventRow.id))
             ]
+
+
+def _add_event(
+    session: Session,
+    *,
+    run_id: str,
+    kind: str,
+    job_id: int | None,
+    stage: str | None,
+    duration_ms: float | None,
+    message: str,
+) -> EventRecord:
+    """Insert one progress event inside the caller's transaction and return it with its id."""
+    row = ProgressEventRow(
+        run_id=run_id,
+        job_id=job_id,
+        stage=stage,
+        kind=kind,
+        duration_ms=duration_ms,
+        message=message,
+    )
+    session.add(row)
+    session.flush()
+    return _event_record(row)
 
 
 def _run_info(row: RunRow, jobs: int) -> RunInfo:
