@@ -36,3 +36,13 @@ class RunNotFound(JobintelError):
 
 class StageFailed(JobintelError):
     """A stage raised; the runner records it and its dependents are skipped."""
+
+
+class StrategyUnavailable(JobintelError):
+    """An LLM or research strategy cannot produce a trustworthy result right now.
+
+    The runner catches it and runs the stage's deterministic strategy instead, recording
+    the stage as degraded with this message as the reason. Provider errors, invalid model
+    output after its repair attempt, faithfulness rejections (and, from the guard, budget,
+    rate-limit and circuit-breaker refusals) are all of this kind.
+    """

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,62 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     log_format: Literal["console", "json"] = "console"
 
+    # --- strategies and model routing ------------------------------------------------
+    strategy: Literal["auto", "deterministic", "llm"] = Field(
+        default="auto",
+        description=(
+            "auto: LLM strategies where a model route and its key are configured, "
+            "deterministic elsewhere; deterministic: never call a model; llm: require a route"
+        ),
+    )
+    model: str | None = Field(
+        default=None,
+        description="Default provider:model for extraction and scoring, e.g. openai:gpt-4o-mini",
+    )
+    writer_model: str | None = Field(
+        default=None,
+        description="provider:model for writing stages (role, people, cv, cover_letter)",
+    )
+    stage_models: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-stage routes as JSON, e.g. {"fit": "anthropic:claude-3-5-haiku-latest"}',
+    )
+    llm_timeout_s: float = Field(default=60.0, description="Deadline of one model call")
+    llm_stream: bool = Field(default=False, description="Stream model answers")
+
+    # --- providers (keys only from JOBINTEL_* variables: no key is picked up by accident) --
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL (default api.openai.com)"
+    )
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    openrouter_api_key: SecretStr | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    ollama_base_url: str = Field(
+        default="http://127.0.0.1:11434/v1", description="Local OpenAI-compatible server"
+    )
+    compatible_base_url: str | None = Field(
+        default=None,
+        description="Any other OpenAI-compatible server (vLLM, llama.cpp), routed as compatible:<model>",
+    )
+    compatible_api_key: SecretStr | None = None
+
+    # --- research ------------------------------------------------------------------------
+    research: Literal["auto", "firecrawl", "http", "off"] = Field(
+        default="auto",
+        description="auto: FireCrawl if keyed, else plain HTTP when an LLM route exists; off: posting only",
+    )
+    firecrawl_api_key: SecretStr | None = None
+    firecrawl_base_url: str = "https://api.firecrawl.dev"
+    research_ttl_days: float = Field(default=7.0, description="How long company research is reused")
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let the HTTP fetcher reach loopback/private addresses (tests, intranets)",
+    )
+    fetch_max_bytes: int = Field(default=2_000_000, description="Largest page the fetcher reads")
+    fetch_timeout_s: float = Field(default=15.0, description="Deadline of one page fetch")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -84,6 +140,25 @@ class Settings(BaseSettings):
     def _positive_concurrency(cls, value: int) -> int:
         if not 1 <= value <= 256:
             raise ValueError("must be between 1 and 256: set JOBINTEL_CONCURRENCY=4, for example")
+        return value
+
+    @field_validator("model", "writer_model")
+    @classmethod
+    def _route_syntax(cls, value: str | None) -> str | None:
+        if value:
+            _check_route(value)
+        return value
+
+    @field_validator("stage_models")
+    @classmethod
+    def _stage_routes(cls, value: dict[str, str]) -> dict[str, str]:
+        for stage, route in value.items():
+            if stage not in LLM_STAGES:
+                raise ValueError(
+                    f"{stage!r} is not a stage with an LLM strategy: use one of "
+                    + ", ".join(LLM_STAGES)
+                )
+            _check_route(route)
         return value
 
     @field_validator("max_input_bytes")
@@ -124,9 +199,28 @@ class Settings(BaseSettings):
         rows: dict[str, str] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            rows[name] = "" if value is None else str(value)
+            if isinstance(value, SecretStr):
+                rows[name] = "***" if value.get_secret_value() else ""
+            else:
+                rows[name] = "" if value is None else str(value)
         rows["database_url"] = mask_url(self.effective_database_url)
         return rows
+
+
+#: Stages that have an LLM strategy, and which route each takes by default.
+LLM_STAGES = ("extract", "pain_points", "company", "role", "fit", "people", "cv", "cover_letter")
+WRITING_STAGES = frozenset({"role", "people", "cv", "cover_letter"})
+ROUTE_PROVIDERS = ("openai", "anthropic", "openrouter", "ollama", "compatible")
+
+
+def _check_route(route: str) -> None:
+    provider, sep, model = route.partition(":")
+    if not sep or not model.strip():
+        raise ValueError(f"{route!r} is not provider:model: write e.g. openai:gpt-4o-mini")
+    if provider.strip().lower() not in ROUTE_PROVIDERS:
+        raise ValueError(
+            f"unknown provider {provider!r} in {route!r}: use one of " + ", ".join(ROUTE_PROVIDERS)
+        )
 
 
 def mask_url(url: str) -> str:

@@ -7,17 +7,20 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from jobintel.errors import JobintelError
+from jobintel.errors import JobintelError, StrategyUnavailable
+from jobintel.guard import CallMeta, Gateway
 from jobintel.models import MasterCV, Published
 from jobintel.pipeline.dag import StageGraph
 from jobintel.pipeline.events import EventBus, EventKind
-from jobintel.pipeline.stage import StageContext
+from jobintel.pipeline.llm import StageLLM, StageResearch
+from jobintel.pipeline.stage import StageContext, StageSpec
 from jobintel.pipeline.stages import PIPELINE
+from jobintel.providers.registry import stage_route
 from jobintel.settings import Settings
 from jobintel.store import JobInfo, Store
 from jobintel.store.tables import utcnow
@@ -59,11 +62,13 @@ class PipelineRunner:
         *,
         bus: EventBus | None = None,
         graph: StageGraph = PIPELINE,
+        gateway: Gateway | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.bus = bus or EventBus(store)
         self.graph = graph
+        self.gateway = gateway
 
     async def execute(self, run_id: str, *, concurrency: int | None = None) -> RunSummary:
         """Run (or resume) every job of ``run_id``; completed stages are restored, not redone."""
@@ -77,7 +82,7 @@ class PipelineRunner:
 
         async def bounded(job: JobInfo) -> JobOutcome:
             async with limit:
-                return await self._execute_job(run_id, job, cv)
+                return await self._execute_job(run_id, job, cv, run.candidate_id)
 
         try:
             outcomes = await asyncio.gather(*(bounded(job) for job in self.store.jobs(run_id)))
@@ -103,7 +108,9 @@ class PipelineRunner:
         self.store.forget_stages(ids, stages)
         return await self.execute(run_id, concurrency=concurrency)
 
-    async def _execute_job(self, run_id: str, job: JobInfo, cv: MasterCV) -> JobOutcome:
+    async def _execute_job(
+        self, run_id: str, job: JobInfo, cv: MasterCV, candidate_id: int
+    ) -> JobOutcome:
         records = self.store.stage_results(job.id)
         posting = self.store.posting(job.posting_id)
         results: dict[str, BaseModel] = {}
@@ -174,11 +181,13 @@ class PipelineRunner:
                     results=dict(results),
                     strategies=dict(strategies),
                     degraded=dict(degraded),
+                    candidate_id=candidate_id,
+                    store=self.store,
                 )
                 self.bus.publish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
                 try:
-                    output = await asyncio.to_thread(spec.deterministic, ctx)
+                    output, strategy, reason = await self._run_strategies(spec, ctx)
                 except Exception as exc:
                     finished = utcnow()
                     log.exception(
@@ -189,7 +198,7 @@ class PipelineRunner:
                         job_id=job.id,
                         stage=name,
                         status="failed",
-                        strategy="deterministic",
+                        strategy="-",
                         output=None,
                         started_at=started,
                         finished_at=finished,
@@ -202,21 +211,26 @@ class PipelineRunner:
                     return
                 finished = utcnow()
                 artifacts = output.artifacts if isinstance(output, Published) else ()
+                stage_status = "degraded" if reason else "succeeded"
+                kind = EventKind.STAGE_DEGRADED if reason else EventKind.STAGE_SUCCEEDED
                 # Commit before dependents start: a crash after this line never repeats it.
                 succeeded_event = self.store.save_stage_result(
                     job_id=job.id,
                     stage=name,
-                    status="succeeded",
-                    strategy="deterministic",
+                    status=stage_status,
+                    strategy=strategy,
                     output=output.model_dump(mode="json"),
                     started_at=started,
                     finished_at=finished,
+                    reason=reason,
                     artifacts=artifacts,
-                    event=(run_id, EventKind.STAGE_SUCCEEDED.value, ""),
+                    event=(run_id, kind.value, reason or strategy),
                 )
                 results[name] = output
-                status[name] = "succeeded"
-                strategies[name] = "deterministic"
+                status[name] = stage_status
+                strategies[name] = strategy
+                if reason:
+                    degraded[name] = reason
                 if succeeded_event is not None:
                     self.bus.notify(succeeded_event)
             finally:
@@ -224,6 +238,48 @@ class PipelineRunner:
 
         await asyncio.gather(*(run_stage(spec.name) for spec in pending))
         return self._finish_job(run_id, job, status, announce=True)
+
+    async def _run_strategies(
+        self, spec: StageSpec, ctx: StageContext
+    ) -> tuple[BaseModel, str, str | None]:
+        """Output, strategy name and degradation reason (None when nothing degraded).
+
+        The LLM strategy runs when the stage has one and a route is configured; when it
+        raises ``StrategyUnavailable`` the deterministic strategy runs instead and the
+        reason is kept, so a run never fails or hangs because a provider said no.
+        """
+        route = stage_route(self.settings, spec.name) if spec.llm is not None else None
+        gateway = self.gateway
+        if spec.llm is not None and route is not None and gateway is not None:
+            meta = CallMeta(
+                run_id=ctx.run_id, job_id=ctx.job_id, stage=spec.name, candidate_id=ctx.candidate_id
+            )
+            llm = StageLLM(
+                gateway=gateway,
+                meta=meta,
+                route=route,
+                timeout_s=self.settings.llm_timeout_s,
+                stream=self.settings.llm_stream,
+            )
+            research = (
+                StageResearch(gateway=gateway, meta=meta, services=gateway.research_services)
+                if gateway.research_services
+                else None
+            )
+            llm_ctx = replace(ctx, llm=llm, research=research)
+            if route.provider in gateway.chat_services:
+                try:
+                    return await spec.llm(llm_ctx), f"llm:{route}", None
+                except StrategyUnavailable as exc:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    log.warning(
+                        "stage degraded to deterministic: %s",
+                        reason,
+                        extra={"run_id": ctx.run_id, "job_id": ctx.job_id, "stage": spec.name},
+                    )
+                    output = await asyncio.to_thread(spec.deterministic, ctx)
+                    return output, "deterministic", reason
+        return await asyncio.to_thread(spec.deterministic, ctx), "deterministic", None
 
     def _finish_job(
         self, run_id: str, job: JobInfo, status: dict[str, str], *, announce: bool

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
 from jobintel.models import MasterCV, Posting
 from jobintel.settings import Settings
+
+if TYPE_CHECKING:
+    from jobintel.pipeline.llm import StageLLM, StageResearch
+    from jobintel.store import Store
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -28,6 +32,19 @@ class StageContext:
     results: Mapping[str, BaseModel] = field(default_factory=dict)
     strategies: Mapping[str, str] = field(default_factory=dict)
     degraded: Mapping[str, str] = field(default_factory=dict)
+    candidate_id: int | None = None
+    #: The stage's model route through the gateway; set only when calling the LLM strategy.
+    llm: StageLLM | None = None
+    #: Research services through the gateway (FireCrawl, HTTP); None when research is off.
+    research: StageResearch | None = None
+    #: The store, for caches shared across jobs (company research).
+    store: Store | None = None
+
+    def require_llm(self) -> StageLLM:
+        """The bound model; an LLM strategy called without one is a wiring bug."""
+        if self.llm is None:
+            raise LookupError("this LLM strategy was called without a model route")
+        return self.llm
 
     def result(self, stage: str, model: type[T]) -> T:
         """The output of an ancestor stage, typed; a missing one is a wiring bug."""
@@ -41,6 +58,7 @@ class StageContext:
 
 
 Strategy = Callable[[StageContext], BaseModel]
+LLMStrategy = Callable[[StageContext], Awaitable[BaseModel]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,4 +69,6 @@ class StageSpec:
     needs: tuple[str, ...]
     output: type[BaseModel]
     deterministic: Strategy
+    #: Async strategy using ``ctx.llm``; raises ``StrategyUnavailable`` to degrade.
+    llm: LLMStrategy | None = None
     description: str = ""

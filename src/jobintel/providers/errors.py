@@ -1,0 +1,57 @@
+"""What can go wrong on the wire, classified so the guard knows what each failure means."""
+
+from __future__ import annotations
+
+from jobintel.errors import StrategyUnavailable
+
+
+class ProviderError(StrategyUnavailable):
+    """A provider call failed; ``service`` names the provider, ``status`` the HTTP status."""
+
+    #: Whether a circuit breaker should count this failure against the service.
+    counts_as_failure = True
+    #: Whether trying again later may succeed.
+    retryable = True
+
+    def __init__(self, service: str, message: str, *, status: int | None = None) -> None:
+        self.service = service
+        self.status = status
+        super().__init__(f"{service}: {message}")
+
+
+class ProviderTimeout(ProviderError):
+    """No complete answer within the call's deadline."""
+
+
+class ProviderUnavailable(ProviderError):
+    """A 5xx answer or a connection that could not be made or was dropped."""
+
+
+class ProviderRateLimited(ProviderError):
+    """HTTP 429; ``retry_after_s`` is what the provider asked us to wait, if it said."""
+
+    counts_as_failure = False
+
+    def __init__(
+        self, service: str, message: str, *, status: int | None = 429, retry_after_s: float | None
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(service, message, status=status)
+
+
+class ProviderRejected(ProviderError):
+    """A 4xx other than 429 (bad request, bad key, unknown model): our bug or our config."""
+
+    counts_as_failure = False
+    retryable = False
+
+
+class ProviderMalformed(ProviderError):
+    """A 2xx answer that is not the wire format (bad JSON, truncated stream)."""
+
+
+class FetchRefused(ProviderError):
+    """The HTTP fetcher refused a URL (private address, scheme, size) before or while fetching."""
+
+    counts_as_failure = False
+    retryable = False
