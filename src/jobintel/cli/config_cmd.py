@@ -7,7 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobintel.cli.common import EXIT_USAGE, console, err_console, first_line, settings_or_exit
-from jobintel.settings import check_writable_dir, redact_url_secrets
+from jobintel.providers.registry import check_routes, stage_route
+from jobintel.settings import LLM_STAGES, check_writable_dir, redact_url_secrets
 from jobintel.store import create_db_engine, schema_is_current, upgrade_to_head
 
 app = typer.Typer(help="Inspect and check configuration.", no_args_is_help=True)
@@ -24,13 +25,20 @@ def check() -> None:
     for name, value in settings.masked().items():
         table.add_row(name, f"JOBINTEL_{name.upper()}", escape(value))
     console.print(table)
+    routes = Table(title="stage strategies", title_justify="left")
+    routes.add_column("stage")
+    routes.add_column("strategy")
+    for stage in LLM_STAGES:
+        route = stage_route(settings, stage)
+        routes.add_row(stage, f"llm {route}" if route else "deterministic")
+    console.print(routes)
 
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = list(check_routes(settings))
     if settings.database_url is None:
         problem = check_writable_dir(settings.data_dir)
         if problem:
             problems.append(("JOBINTEL_DATA_DIR", f"{problem}: choose a writable directory"))
-    if not problems:
+    if all(name != "JOBINTEL_DATA_DIR" for name, _ in problems):
         try:
             engine = create_db_engine(settings.effective_database_url)
             upgrade_to_head(engine)

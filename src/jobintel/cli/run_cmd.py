@@ -21,9 +21,20 @@ from jobintel.cli.common import (
     settings_or_exit,
 )
 from jobintel.cli.progress import ProgressDisplay
-from jobintel.errors import JobintelError
+from jobintel.errors import ConfigError, JobintelError
+from jobintel.guard import Gateway
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
+from jobintel.providers.registry import check_routes, stage_route
+from jobintel.settings import LLM_STAGES, Settings
 from jobintel.store import Store
+
+Strategy = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy",
+        help="auto (LLM where configured), deterministic (no model calls) or llm",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,12 +58,15 @@ def run(
         str | None, typer.Option("--resume", help="Continue an interrupted run by its id")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+    strategy: Strategy = None,
 ) -> None:
     """Run the pipeline over postings and write a dossier for each."""
     overrides: dict[str, object] = {}
     if out is not None:
         overrides["out_dir"] = out
-    settings = settings_or_exit(**overrides)
+    if strategy is not None:
+        overrides["strategy"] = strategy
+    settings = _checked_settings(**overrides)
     with open_store(settings) as store:
         bus = EventBus(store)
         if resume:
@@ -82,10 +96,13 @@ def run(
                 err_console.print(
                     f"[yellow]skipped:[/yellow] {escape(str(error))}", highlight=False
                 )
-        runner = PipelineRunner(store, settings, bus=bus)
-        summary = _execute(
-            store, bus, run_id, lambda: runner.execute(run_id, concurrency=concurrency), quiet=quiet
-        )
+
+        async def work() -> RunSummary:
+            async with _gateway(settings) as gateway:
+                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
+                return await runner.execute(run_id, concurrency=concurrency)
+
+        summary = _execute(store, bus, run_id, work, quiet=quiet)
         _print_summary(store, summary)
         if summary.status != "succeeded" or store.events(run_id, kinds=[EventKind.INPUT_ERROR]):
             raise typer.Exit(EXIT_FAILED_JOBS)
@@ -98,6 +115,7 @@ def rerun(
         list[int] | None, typer.Option("--job", help="Only this job id (repeatable)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+    strategy: Strategy = None,
 ) -> None:
     """Re-run one stage (and every stage that depends on it) of a stored run."""
     if stage not in PIPELINE:
@@ -106,7 +124,7 @@ def rerun(
             highlight=False,
         )
         raise typer.Exit(EXIT_USAGE)
-    settings = settings_or_exit()
+    settings = _checked_settings(**({"strategy": strategy} if strategy else {}))
     with open_store(settings) as store:
         try:
             jobs = store.jobs(store.run(run_id).id)
@@ -122,14 +140,41 @@ def rerun(
             raise typer.Exit(EXIT_USAGE)
         console.print(f"re-running {', '.join(PIPELINE.descendants([stage]))}", highlight=False)
         bus = EventBus(store)
-        runner = PipelineRunner(store, settings, bus=bus)
         job_ids = [j.id for j in jobs if j.id in wanted]
-        summary = _execute(
-            store, bus, run_id, lambda: runner.rerun(run_id, stage, job_ids=job_ids), quiet=quiet
-        )
+
+        async def work() -> RunSummary:
+            async with _gateway(settings) as gateway:
+                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
+                return await runner.rerun(run_id, stage, job_ids=job_ids)
+
+        summary = _execute(store, bus, run_id, work, quiet=quiet)
         _print_summary(store, summary)
         if summary.status != "succeeded":
             raise typer.Exit(EXIT_FAILED_JOBS)
+
+
+def _checked_settings(**overrides: object) -> Settings:
+    """Settings whose model routes are usable, or exit 2 naming the setting to fix."""
+    settings = settings_or_exit(**overrides)
+    problems = check_routes(settings)
+    if problems:
+        raise fail(ConfigError(problems))
+    return settings
+
+
+class _NoGateway:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _gateway(settings: Settings) -> Gateway | _NoGateway:
+    """The gateway when some stage is routed to a model; offline runs open no HTTP client."""
+    if any(stage_route(settings, stage) for stage in LLM_STAGES):
+        return Gateway.from_settings(settings)
+    return _NoGateway()
 
 
 def _execute(

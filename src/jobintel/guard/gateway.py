@@ -104,17 +104,11 @@ class Gateway:
         self._observers.append(observer)
 
     @overload
-    async def call(
-        self, meta: CallMeta, service: str, request: ChatRequest
-    ) -> ChatResult: ...
+    async def call(self, meta: CallMeta, service: str, request: ChatRequest) -> ChatResult: ...
     @overload
-    async def call(
-        self, meta: CallMeta, service: str, request: SearchRequest
-    ) -> SearchResult: ...
+    async def call(self, meta: CallMeta, service: str, request: SearchRequest) -> SearchResult: ...
     @overload
-    async def call(
-        self, meta: CallMeta, service: str, request: ScrapeRequest
-    ) -> ScrapeResult: ...
+    async def call(self, meta: CallMeta, service: str, request: ScrapeRequest) -> ScrapeResult: ...
 
     async def call(
         self, meta: CallMeta, service: str, request: ChatRequest | SearchRequest | ScrapeRequest
@@ -185,4 +179,3 @@ class Gateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-

@@ -161,9 +161,7 @@ class StageResearch:
     services: tuple[str, ...]
 
     async def search(self, service: str, query: str, *, limit: int = 5) -> SearchResult:
-        return await self.gateway.call(
-            self.meta, service, SearchRequest(query=query, limit=limit)
-        )
+        return await self.gateway.call(self.meta, service, SearchRequest(query=query, limit=limit))
 
     async def scrape(self, service: str, url: str) -> ScrapeResult:
         return await self.gateway.call(self.meta, service, ScrapeRequest(url=url))

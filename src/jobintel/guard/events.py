@@ -1,0 +1,40 @@
+"""Guard events: budget thresholds, breaker transitions, limiter waits, pricing anomalies.
+
+Every guard component takes an optional ``on_event`` sink and calls it with a frozen
+``GuardEvent``; the gateway fans them out to the store, logs, metrics and alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+GuardEventKind = Literal[
+    "budget_threshold",  # a scope reached 80% (or 100%) of its limit
+    "budget_exceeded",  # a reservation was refused
+    "breaker_transition",  # closed/open/half_open changes
+    "rate_limited",  # a caller waited past its bound, or a provider sent 429
+    "pricing_anomaly",  # a priced model reported $0 or no usage
+    "reservation_expired",  # a crashed holder's reservation was reclaimed
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuardEvent:
+    kind: GuardEventKind
+    #: What it is about: a budget scope key ("day:2026-11-29"), or "service[:model]".
+    subject: str
+    message: str
+    severity: Literal["info", "warning", "critical"] = "warning"
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+EventSink = Callable[[GuardEvent], None]
+
+
+def ignore_events(event: GuardEvent) -> None:
+    """The default sink: components work without anyone listening."""
+    return None

@@ -1,0 +1,51 @@
+"""Wire APIs: one module per provider, all behind the small interfaces in ``base``."""
+
+from jobintel.providers.base import (
+    ChatProvider,
+    ChatRequest,
+    ChatResult,
+    Message,
+    ModelRef,
+    Page,
+    RateLimitInfo,
+    ResearchProvider,
+    ScrapeRequest,
+    ScrapeResult,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+    Usage,
+)
+from jobintel.providers.errors import (
+    FetchRefused,
+    ProviderError,
+    ProviderMalformed,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+__all__ = [
+    "ChatProvider",
+    "ChatRequest",
+    "ChatResult",
+    "FetchRefused",
+    "Message",
+    "ModelRef",
+    "Page",
+    "ProviderError",
+    "ProviderMalformed",
+    "ProviderRateLimited",
+    "ProviderRejected",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimitInfo",
+    "ResearchProvider",
+    "ScrapeRequest",
+    "ScrapeResult",
+    "SearchHit",
+    "SearchRequest",
+    "SearchResult",
+    "Usage",
+]
