@@ -44,3 +44,21 @@ def plan_and_execute(
     )
     summary = asyncio.run(PipelineRunner(store, settings, bus=bus).execute(planned.run_id))
     return planned, summary
+
+
+@pytest.fixture(scope="session")
+def _simulator_server() -> Iterator[object]:
+    """One provider simulator on 127.0.0.1 (free port) shared by the session's tests."""
+    from jobintel.simulator import start_simulator
+
+    with start_simulator() as handle:
+        yield handle
+
+
+@pytest.fixture
+def simulator(_simulator_server: object) -> object:
+    """A ``SimulatorHandle`` with fresh state and default config (renewed for every test)."""
+    from jobintel.simulator import SimulatorHandle
+
+    assert isinstance(_simulator_server, SimulatorHandle)
+    return _simulator_server.renew()

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     )
     stage_models: dict[str, str] = Field(
         default_factory=dict,
-        description='Per-stage routes as JSON, e.g. {"fit": "anthropic:claude-3-5-haiku-latest"}',
+        description='Per-stage routes as JSON, e.g. {"fit": "anthropic:claude-haiku-4-5"}',
     )
     llm_timeout_s: float = Field(default=60.0, description="Deadline of one model call")
     llm_stream: bool = Field(default=False, description="Stream model answers")

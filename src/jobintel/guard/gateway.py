@@ -86,7 +86,10 @@ class Gateway:
         """Providers for every configured route, all on one HTTP client using ``transport``."""
         from jobintel.providers.registry import build_chat_providers, build_research_providers
 
-        http = httpx.AsyncClient(transport=transport, follow_redirects=False, timeout=None)
+        # Each request carries its own deadline; this is only the backstop.
+        http = httpx.AsyncClient(
+            transport=transport, follow_redirects=False, timeout=httpx.Timeout(300.0)
+        )
         chat = build_chat_providers(settings, http)
         research = build_research_providers(settings, http, llm_configured=bool(chat))
         return cls(chat=chat, research=research, http_client=http)

@@ -27,7 +27,7 @@ class ModelRef:
         if not sep or not provider or not model:
             raise ValueError(
                 f"model route {text!r} is not provider:model: write e.g. openai:gpt-4o-mini, "
-                "anthropic:claude-3-5-haiku-latest or ollama:llama3.1"
+                "anthropic:claude-haiku-4-5 or ollama:llama3.1"
             )
         return cls(provider=provider.strip().lower(), model=model.strip())
 

@@ -13,7 +13,7 @@ from jobintel.settings import LLM_STAGES, WRITING_STAGES, Settings
 #: Routes used when a key is configured but no model is named.
 _DEFAULT_ROUTES = {
     "openai": ("openai:gpt-4o-mini", "openai:gpt-4o"),
-    "anthropic": ("anthropic:claude-3-5-haiku-latest", "anthropic:claude-sonnet-4-5"),
+    "anthropic": ("anthropic:claude-haiku-4-5", "anthropic:claude-sonnet-4-5"),
     "openrouter": ("openrouter:openai/gpt-4o-mini", "openrouter:anthropic/claude-sonnet-4.5"),
 }
 

@@ -1,0 +1,303 @@
+"""OpenAI's Chat Completions wire API: OpenAI, OpenRouter, Ollama, vLLM, any compatible URL.
+
+Uses the official SDK on the gateway's shared HTTP client, with the SDK's retries off:
+retrying is the guard's job. Every failure becomes one ``ProviderError`` subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import openai
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionMessageParam
+
+from jobintel.providers.base import ChatRequest, ChatResult, Message, RateLimitInfo, Usage
+from jobintel.providers.errors import (
+    ProviderError,
+    ProviderMalformed,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+__all__ = ["OpenAIChat", "parse_duration", "parse_retry_after"]
+
+_DETAIL_CHARS = 200
+_SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+# Keys echoed back in error messages ("Incorrect API key provided: sk-ab***yz").
+_KEYLIKE = re.compile(r"\b(sk|rk)-[A-Za-z0-9_*\-]{4,}")
+
+
+class OpenAIChat:
+    """A ``ChatProvider`` for any server speaking ``POST {base_url}/chat/completions``."""
+
+    def __init__(
+        self, *, name: str, base_url: str | None, api_key: str, http_client: httpx.AsyncClient
+    ) -> None:
+        self.name = name
+        self._key = api_key
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, http_client=http_client, max_retries=0
+        )
+        self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        """One chat completion (streamed when ``request.stream``); raises ``ProviderError``."""
+        try:
+            # httpx's timeouts are per network operation; asyncio's bounds the whole call.
+            async with asyncio.timeout(request.timeout_s):
+                if request.stream:
+                    return await self._streamed(request)
+                return await self._single(request)
+        except ProviderError:
+            raise
+        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException):
+            raise ProviderTimeout(
+                self.name, f"no complete answer from {self._host} within {request.timeout_s:g}s"
+            ) from None
+        except (openai.APIConnectionError, httpx.TransportError) as exc:
+            raise ProviderUnavailable(
+                self.name, f"cannot reach {self._host}: {type(exc).__name__}"
+            ) from None
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc, request) from None
+        except openai.APIResponseValidationError:
+            raise ProviderMalformed(
+                self.name, "the answer does not match the wire format"
+            ) from None
+        except openai.APIError as exc:  # an error event inside a stream
+            raise ProviderUnavailable(
+                self.name, f"the stream reported an error{self._detail(exc.message)}"
+            ) from None
+        except ValueError as exc:  # undecodable JSON body or stream event
+            raise ProviderMalformed(
+                self.name, f"undecodable answer from {self._host}: {type(exc).__name__}"
+            ) from None
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client belongs to the gateway, so it stays open."""
+
+    def _options(self, request: ChatRequest) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "model": request.model,
+            "messages": [_message(m) for m in request.messages],
+            "temperature": request.temperature,
+            "timeout": request.timeout_s,
+        }
+        # OpenAI's newer models only accept max_completion_tokens; compatible servers
+        # (Ollama, vLLM, OpenRouter) all understand max_tokens.
+        limit_key = "max_completion_tokens" if self.name == "openai" else "max_tokens"
+        options[limit_key] = request.max_tokens
+        if request.json_schema is not None:
+            name = _SCHEMA_NAME.sub("_", request.schema_name or "answer")[:64]
+            options["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": request.json_schema, "strict": False},
+            }
+        return options
+
+    async def _single(self, request: ChatRequest) -> ChatResult:
+        raw = await self._client.chat.completions.with_raw_response.create(**self._options(request))
+        completion = raw.parse()
+        if not completion.choices or completion.usage is None:
+            raise ProviderMalformed(self.name, "the answer has no choices or no usage")
+        choice = completion.choices[0]
+        if choice.message.content is None:
+            refusal = choice.message.refusal
+            why = f": the model refused{self._detail(refusal)}" if refusal else ""
+            raise ProviderMalformed(self.name, f"the answer has no text content{why}")
+        return ChatResult(
+            text=choice.message.content,
+            usage=_usage(completion.usage),
+            model=completion.model or request.model,
+            finish_reason=choice.finish_reason,
+            reported_cost_usd=_cost(completion.usage),
+            rate_limit=rate_limit_info(raw.headers),
+            request_id=raw.headers.get("x-request-id") or completion.id,
+        )
+
+    async def _streamed(self, request: ChatRequest) -> ChatResult:
+        stream = await self._client.chat.completions.create(
+            **self._options(request), stream=True, stream_options={"include_usage": True}
+        )
+        parts: list[str] = []
+        finish: str | None = None
+        usage: CompletionUsage | None = None
+        model, response_id = request.model, None
+        async with stream:
+            async for chunk in stream:
+                model, response_id = chunk.model or model, chunk.id or response_id
+                usage = chunk.usage or usage
+                for choice in chunk.choices:
+                    if choice.delta is not None and choice.delta.content:
+                        parts.append(choice.delta.content)
+                    finish = choice.finish_reason or finish
+        if finish is None or usage is None:
+            missing = "a finish reason" if finish is None else "usage"
+            raise ProviderMalformed(self.name, f"the stream ended early, without {missing}")
+        headers = stream.response.headers
+        return ChatResult(
+            text="".join(parts),
+            usage=_usage(usage),
+            model=model,
+            finish_reason=finish,
+            reported_cost_usd=_cost(usage),
+            rate_limit=rate_limit_info(headers),
+            request_id=headers.get("x-request-id") or response_id,
+        )
+
+    def _status_error(self, exc: openai.APIStatusError, request: ChatRequest) -> ProviderError:
+        status = exc.status_code
+        detail = self._detail(_server_message(exc.body) or exc.message)
+        if status == 429:
+            return ProviderRateLimited(
+                self.name,
+                f"rate limited by {self._host} (HTTP 429){detail}",
+                retry_after_s=parse_retry_after(exc.response.headers),
+            )
+        if status in (401, 403):
+            return ProviderRejected(
+                self.name,
+                f"the API key was refused (HTTP {status}): check "
+                f"JOBINTEL_{self.name.upper()}_API_KEY{detail}",
+                status=status,
+            )
+        if status == 404:
+            return ProviderRejected(
+                self.name,
+                f"model {request.model!r} or its endpoint was not found at {self._host} "
+                f"(HTTP 404): check the model name in JOBINTEL_MODEL / JOBINTEL_STAGE_MODELS "
+                f"and the base URL{detail}",
+                status=status,
+            )
+        if status == 408:
+            return ProviderTimeout(
+                self.name, f"the server timed out (HTTP 408){detail}", status=408
+            )
+        if status >= 500:
+            return ProviderUnavailable(
+                self.name, f"server error at {self._host} (HTTP {status}){detail}", status=status
+            )
+        return ProviderRejected(
+            self.name,
+            f"request refused (HTTP {status}): check that model {request.model!r} supports "
+            f"these options (structured output, max tokens, temperature){detail}",
+            status=status,
+        )
+
+    def _detail(self, text: object) -> str:
+        """``: <server text>``, short, with anything key-like redacted."""
+        if not isinstance(text, str) or not text.strip():
+            return ""
+        text = " ".join(text.split())
+        if self._key:
+            text = text.replace(self._key, "[redacted]")
+        return ": " + _KEYLIKE.sub("[redacted]", text)[:_DETAIL_CHARS]
+
+
+def _message(message: Message) -> ChatCompletionMessageParam:
+    if message.role == "system":
+        return {"role": "system", "content": message.content}
+    if message.role == "assistant":
+        return {"role": "assistant", "content": message.content}
+    return {"role": "user", "content": message.content}
+
+
+def _usage(usage: CompletionUsage) -> Usage:
+    prompt = usage.prompt_tokens_details
+    completion = usage.completion_tokens_details
+    return Usage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cached_read_tokens=(prompt.cached_tokens or 0) if prompt else 0,
+        reasoning_tokens=(completion.reasoning_tokens or 0) if completion else 0,
+    )
+
+
+def _cost(usage: CompletionUsage) -> Decimal | None:
+    """OpenRouter's ``usage.cost``: what the call cost in USD, when the server says."""
+    cost = (usage.model_extra or {}).get("cost")
+    if isinstance(cost, bool) or not isinstance(cost, int | float | str):
+        return None
+    try:
+        return Decimal(str(cost))
+    except InvalidOperation:
+        return None
+
+
+def _server_message(body: object) -> str | None:
+    error = body.get("error", body) if isinstance(body, Mapping) else None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return message if isinstance(message, str) else None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds in an OpenAI reset header: ``20ms``, ``1s``, ``6m0s``, ``1h2m3.5s`` or ``12``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def rate_limit_info(headers: Mapping[str, str]) -> RateLimitInfo | None:
+    """What OpenAI-style ``x-ratelimit-*`` and ``retry-after`` headers say, if any."""
+    info = RateLimitInfo(
+        limit_requests=_int(headers.get("x-ratelimit-limit-requests")),
+        remaining_requests=_int(headers.get("x-ratelimit-remaining-requests")),
+        limit_tokens=_int(headers.get("x-ratelimit-limit-tokens")),
+        remaining_tokens=_int(headers.get("x-ratelimit-remaining-tokens")),
+        reset_requests_s=parse_duration(headers.get("x-ratelimit-reset-requests")),
+        reset_tokens_s=parse_duration(headers.get("x-ratelimit-reset-tokens")),
+        retry_after_s=parse_retry_after(headers),
+    )
+    return None if info == RateLimitInfo() else info
