@@ -9,14 +9,17 @@ from jobintel.store.repository import (
     StageRecord,
     Store,
 )
+from jobintel.store.research_cache import ResearchCache, company_key
 
 __all__ = [
     "ArtifactRecord",
     "EventRecord",
     "JobInfo",
+    "ResearchCache",
     "RunInfo",
     "StageRecord",
     "Store",
+    "company_key",
     "create_db_engine",
     "schema_is_current",
     "upgrade_to_head",

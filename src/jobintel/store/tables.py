@@ -126,3 +126,17 @@ class ProgressEventRow(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResearchCacheRow(Base):
+    """Company research shared across jobs, keyed by the normalised company name."""
+
+    __tablename__ = "research_cache"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    company: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(String(32))
+    research: Mapped[dict[str, object]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+

@@ -1,0 +1,118 @@
+"""Company research cached per company, shared by every job and run that names it.
+
+The key is the company name normalised (case, punctuation and legal suffixes dropped),
+so "Acme, Inc." and "ACME" share one entry. ``single_flight`` gives one asyncio lock per
+company and database within a process: hold it around check, research and put, and a
+second job for the same company waits for the first and then reads its entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from jobintel.models import CompanyResearch
+from jobintel.store.tables import ResearchCacheRow, utcnow
+
+__all__ = ["ResearchCache", "company_key"]
+
+_LEGAL_SUFFIXES = frozenset({
+    "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp", "plc", "corp", "corporation",
+    "co", "company", "gmbh", "ag", "kg", "mbh", "sa", "sas", "sarl", "srl", "spa", "bv", "nv",
+    "oy", "ab", "as", "asa", "aps", "pty", "pte", "kk", "se",
+})  # fmt: skip
+_DROPPED = re.compile(r"[.'’]")
+_PUNCTUATION = re.compile(r"[\W_]+")
+_KEY_CHARS = 200
+
+# loop -> (database, key) -> lock. Weak both ways: a lock lives while someone holds or
+# awaits it, and a finished event loop takes its locks with it.
+_FLIGHTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def company_key(name: str) -> str:
+    """The cache key for a company name: casefolded, no punctuation, no legal suffix."""
+    text = _DROPPED.sub("", unicodedata.normalize("NFKC", name).casefold())
+    words = _PUNCTUATION.sub(" ", text).split()
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
+        words.pop()
+    if len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return " ".join(words)[:_KEY_CHARS]
+
+
+class ResearchCache:
+    """Read and write cached ``CompanyResearch``; ``clock`` is injectable for TTL tests."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._database = engine.url.render_as_string(hide_password=True)
+        self._clock = clock
+
+    def get(self, company: str, *, max_age: timedelta) -> CompanyResearch | None:
+        """The research stored for ``company`` if younger than ``max_age``, else None."""
+        key = company_key(company)
+        if not key or max_age <= timedelta(0):
+            return None
+        with self._sessions() as session:
+            row = session.scalar(select(ResearchCacheRow).where(ResearchCacheRow.key == key))
+            if row is None:
+                return None
+            fetched_at, stored = row.fetched_at, row.research
+        if fetched_at.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
+            fetched_at = fetched_at.replace(tzinfo=UTC)
+        if self._clock() - fetched_at > max_age:
+            return None
+        try:
+            return CompanyResearch.model_validate(stored)
+        except ValidationError:
+            return None  # written by an older model version: research again, then overwrite
+
+    def put(self, company: str, research: CompanyResearch, *, service: str) -> None:
+        """Store ``research`` for ``company`` as fetched now by ``service``, replacing any."""
+        key = company_key(company)
+        if not key:
+            return
+        values = {
+            "company": " ".join(company.split()),
+            "service": service,
+            "research": research.model_dump(mode="json"),
+            "fetched_at": self._clock(),
+        }
+        # Two processes may insert the same key at once; the loser retries as an update.
+        for attempt in range(2):
+            try:
+                with self._sessions() as session, session.begin():
+                    row = session.scalar(
+                        select(ResearchCacheRow).where(ResearchCacheRow.key == key)
+                    )
+                    if row is None:
+                        session.add(ResearchCacheRow(key=key, **values))
+                    else:
+                        for name, value in values.items():
+                            setattr(row, name, value)
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    def single_flight(self, company: str) -> asyncio.Lock:
+        """The lock that serialises research on ``company`` in this process and event loop."""
+        locks = _FLIGHTS.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
+        ident = (self._database, company_key(company))
+        lock = locks.get(ident)
+        if lock is None:
+            lock = asyncio.Lock()
+            locks[ident] = lock
+        return lock

@@ -1,0 +1,136 @@
+"""The per-company research cache in the store: keys, hits, expiry, replacement."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from jobintel.models import CompanyResearch, Signal
+from jobintel.store import ResearchCache, Store, company_key
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+RESEARCH = CompanyResearch(
+    company="Acme Rockets Inc.",
+    summary="Acme builds rockets.",
+    signals=(Signal(type="funding", text="Raised a Series B.", source_url="https://n.example/1"),),
+    offline=False,
+    sources=("https://n.example/1",),
+)
+
+
+class Clock:
+    """A settable clock for the cache's TTL arithmetic."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Acme Rockets Inc.", "ACME ROCKETS"),
+        ("Acme Rockets, Inc", "acme rockets ltd"),
+        ("The Acme Rockets Company", "Acme Rockets"),
+        ("Müller GmbH & Co. KG", "müller"),
+        ("Société Générale S.A.", "SOCIÉTÉ GÉNÉRALE"),
+        ("Macy's", "Macys"),
+    ],
+)
+def test_company_key_ignores_case_punctuation_and_legal_suffixes(a: str, b: str) -> None:
+    """Spellings of one company share a cache key."""
+    assert company_key(a) == company_key(b) != ""
+
+
+def test_company_key_keeps_distinct_companies_apart() -> None:
+    """Different names keep different keys, and a lone suffix-like word is kept."""
+    assert company_key("Acme Rockets") != company_key("Acme Robotics")
+    assert company_key("Co") == "co"
+
+
+def test_put_then_get_returns_the_research(store: Store) -> None:
+    """A fresh entry is returned for any spelling of the company name."""
+    cache = ResearchCache(store.engine, clock=Clock(T0))
+    cache.put("Acme Rockets Inc.", RESEARCH, service="firecrawl")
+    assert cache.get("ACME rockets", max_age=timedelta(days=7)) == RESEARCH
+    assert cache.get("Acme Robotics", max_age=timedelta(days=7)) is None
+
+
+def test_entries_expire_after_the_ttl(store: Store) -> None:
+    """An entry older than max_age is a miss; within max_age it is a hit."""
+    clock = Clock(T0)
+    cache = ResearchCache(store.engine, clock=clock)
+    cache.put("Acme", RESEARCH, service="firecrawl")
+    clock.now = T0 + timedelta(days=6, hours=23)
+    assert cache.get("Acme", max_age=timedelta(days=7)) == RESEARCH
+    clock.now = T0 + timedelta(days=7, minutes=1)
+    assert cache.get("Acme", max_age=timedelta(days=7)) is None
+    assert cache.get("Acme", max_age=timedelta(0)) is None
+
+
+def test_put_replaces_an_older_entry(store: Store) -> None:
+    """Research put again for the same company replaces the entry and its age."""
+    clock = Clock(T0)
+    cache = ResearchCache(store.engine, clock=clock)
+    cache.put("Acme", RESEARCH, service="http")
+    clock.now = T0 + timedelta(days=30)
+    newer = RESEARCH.model_copy(update={"summary": "Acme now builds anvils."})
+    cache.put("Acme Inc", newer, service="firecrawl")
+    assert cache.get("acme", max_age=timedelta(days=1)) == newer
+
+
+def test_an_entry_the_model_can_no_longer_read_is_a_miss(store: Store) -> None:
+    """A stored JSON document that no longer validates is treated as absent."""
+    cache = ResearchCache(store.engine, clock=Clock(T0))
+    cache.put("Acme", RESEARCH, service="firecrawl")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE research_cache SET research = '{\"summary\": 1}'"))
+    assert cache.get("Acme", max_age=timedelta(days=7)) is None
+
+
+async def test_single_flight_gives_one_lock_per_company(store: Store) -> None:
+    """Spellings of one company share a lock; another company gets its own."""
+    cache = ResearchCache(store.engine)
+    lock = cache.single_flight("Acme Inc.")
+    assert cache.single_flight("ACME") is lock
+    assert ResearchCache(store.engine).single_flight("acme") is lock
+    assert cache.single_flight("Globex") is not lock
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    """A store on a fresh PostgreSQL database, dropped afterwards."""
+    name = f"jobintel_test_{secrets.token_hex(4)}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store.open(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_cache_works_on_postgres(pg_store: Store) -> None:
+    """Put, hit, expiry and replacement behave the same on PostgreSQL."""
+    clock = Clock(T0)
+    cache = ResearchCache(pg_store.engine, clock=clock)
+    cache.put("Acme Inc.", RESEARCH, service="firecrawl")
+    assert cache.get("acme", max_age=timedelta(days=7)) == RESEARCH
+    clock.now = T0 + timedelta(days=8)
+    assert cache.get("acme", max_age=timedelta(days=7)) is None
+    cache.put("ACME", RESEARCH.model_copy(update={"summary": "New."}), service="http")
+    found = cache.get("acme", max_age=timedelta(days=7))
+    assert found is not None and found.summary == "New."
