@@ -8,6 +8,8 @@ and those sentences go through the faithfulness gate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from jobintel.analysis.faithfulness import check_faithfulness
 from jobintel.analysis.matching import evidence_units, similarity
 from jobintel.analysis.pain_points import need_of
@@ -164,12 +166,15 @@ def compose_cover_letter(
         f"I would welcome a conversation about how I could help {company_name}{closing_need}. "
         "Thank you for your time and consideration."
     )
-    report = check_faithfulness(evidence, cv)
-    body = "\n\n".join(paragraphs)
-    markdown = f"Dear {company_name} hiring team,\n\n{body}\n\nKind regards,\n\n{cv.name}\n"
     return CoverLetter(
         paragraphs=tuple(paragraphs),
         source_bullet_ids=tuple(order),
-        faithfulness=report,
-        markdown=markdown,
+        faithfulness=check_faithfulness(evidence, cv),
+        markdown=letter_markdown(company_name, paragraphs, cv.name),
     )
+
+
+def letter_markdown(company_name: str, paragraphs: Sequence[str], name: str) -> str:
+    """The letter as Markdown: greeting, the paragraphs, sign-off with the candidate's name."""
+    body = "\n\n".join(paragraphs)
+    return f"Dear {company_name} hiring team,\n\n{body}\n\nKind regards,\n\n{name}\n"

@@ -9,7 +9,13 @@ deterministic or LLM-made. A line passes only if
   names, job titles, capitalised names and technical skills — also appears in the CV.
 
 Anything else is listed in ``rejected`` and the report fails; callers must not publish
-a failed result.
+a failed result. A percentage must be a percentage in the CV ("40%" is not backed by
+"40 services").
+
+``check_drafted`` is the stricter gate for model-written lines: each names the bullet it
+rephrases, and its numbers must come from that bullet, not merely from somewhere in the
+CV. Cover-letter prose may also name the target company and role, and may hold sentences
+that trace nowhere as long as they claim nothing about the candidate.
 """
 
 from __future__ import annotations
@@ -60,10 +66,13 @@ _SPELLED = {
     "fifty": 50,
     "hundred": 100,
     "dozen": 12,
+    "decade": 10,
 }
 _MULTIPLIER = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "bn": 1_000_000_000, "b": 1_000_000_000}
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(\.\d+)?")
 _UNIT = re.compile(r"(k|mm|m|bn|b)(?![A-Za-z])", re.IGNORECASE)
+# "31%", "31 percent", and the first number of a range ending in one ("12–18%").
+_PERCENT = re.compile(r"\s?(?:%|percent\b|per cent\b)|[-–]\d+(?:\.\d+)?\s?%", re.IGNORECASE)
 # Identifiers with digits glued to letters ("p99", "S3", "Web3") are claims too.
 _ALNUM_ID = re.compile(r"(?<![\w.-])[A-Za-z]+\d[\w]*")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})(?!\d)")
@@ -87,6 +96,14 @@ _LOWER_TITLE = re.compile(
     r"\b(?:senior|staff|principal|lead|chief|junior|head)\s+(?:[a-z-]+\s+){0,2}?"
     r"(?:engineer|developer|manager|architect|director|scientist|analyst|designer|officer)s?\b"
 )
+# A bullet's opening verb ("Reduced", "Cut", "Led"), so the capitalised words after it
+# are checked as names of their own.
+_OPENING_VERB = re.compile(
+    r"[A-Z][a-z]+ed|(?:Built|Led|Ran|Cut|Set|Wrote|Grew|Drove|Made|Won|Took|Rebuilt|Brought|"
+    r"Taught|Shipped|Spent|Began|Oversaw|Kept|Held|Lead|Leads|Own|Owns|Run|Runs|Build|Builds|"
+    r"Design|Designs|Drive|Drives|Ship|Ships|Scale|Scales|Manage|Manages|Migrate|Migrates|"
+    r"Hire|Hires|Cutting|Leading|Building|Running|Owning|Designing|Moving|Using)"
+)
 _ALWAYS_OK = frozenset({"I", "I'm", "I've", "My", "A", "An", "The"})
 
 
@@ -99,10 +116,10 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip().lower()
 
 
-def _numbers(text: str) -> list[tuple[str, Decimal]]:
-    """(as written, value) for every number in a text, dates excluded."""
+def _numbers(text: str) -> list[tuple[str, Decimal, bool]]:
+    """(as written, value, is a percentage) for every number in a text, dates excluded."""
     text = _DATE.sub(" ", text)
-    out: list[tuple[str, Decimal]] = []
+    out: list[tuple[str, Decimal, bool]] = []
     for m in _NUMBER.finditer(text):
         whole, frac = m.group(1), m.group(2) or ""
         unit_m = _UNIT.match(text, m.end())
@@ -111,9 +128,11 @@ def _numbers(text: str) -> list[tuple[str, Decimal]]:
             value = Decimal(whole.replace(",", "") + frac)
         except InvalidOperation:  # pragma: no cover - the regex only admits digits
             continue
-        out.append((m.group(0) + unit, value * _MULTIPLIER.get(unit, 1)))
+        percent = _PERCENT.match(text, m.end()) is not None
+        out.append((m.group(0) + unit, value * _MULTIPLIER.get(unit, 1), percent))
     for m in _SPELLED_RE.finditer(text):
-        out.append((m.group(0), Decimal(_SPELLED[m.group(1).lower()])))
+        percent = _PERCENT.match(text, m.end()) is not None
+        out.append((m.group(0), Decimal(_SPELLED[m.group(1).lower()]), percent))
     return out
 
 
@@ -130,6 +149,7 @@ class _Truth:
 
     text: str
     numbers: frozenset[Decimal]
+    percents: frozenset[Decimal]
     dates: frozenset[str]
     skills: frozenset[str]
     employers: tuple[str, ...]
@@ -166,7 +186,8 @@ def _truth(cv: MasterCV) -> _Truth:
     orgs.extend(part.split("·")[0].strip() for e in cv.education for part in e.split("—")[1:])
     return _Truth(
         text=_normalise(raw),
-        numbers=frozenset(v for _, v in _numbers(raw)),
+        numbers=frozenset(v for _, v, _ in _numbers(raw)),
+        percents=frozenset(v for _, v, pct in _numbers(raw) if pct),
         dates=frozenset(f"{y}-{m}" for y, m in _DATE.findall(raw)),
         skills=cv_skill_set(cv),
         employers=tuple(_normalise(o) for o in orgs if o),
@@ -200,9 +221,12 @@ def _claims(line: str, truth: _Truth) -> list[str]:
     for y, m in _DATE.findall(line):
         if f"{y}-{m}" not in truth.dates:
             bad.append(f"date '{y}-{m}'")
-    for written, value in _numbers(line):
+    for written, value, percent in _numbers(line):
         if value not in truth.numbers:
             bad.append(f"number '{written}'")
+        elif percent and value not in truth.percents:
+            # "40%" is not backed by "40 services": a share must be a share in the CV too.
+            bad.append(f"percentage '{written}%'")
     for skill in skills_in(line):
         if skill.lower() not in truth.skills and not _in_cv(skill, truth):
             bad.append(f"skill '{skill}'")
@@ -219,12 +243,15 @@ def _claims(line: str, truth: _Truth) -> list[str]:
     for m in _CAP_GROUP.finditer(line):
         phrase = m.group(0).rstrip(".'")
         first, _, rest = phrase.partition(" ")
-        if rest and first.lower() in STOPWORDS and _sentence_initial(line, m.start()):
-            phrase = rest  # "At Parcelwise" is "Parcelwise" after an ordinary first word
+        initial = _sentence_initial(line, m.start())
+        if rest and initial and (first.lower() in STOPWORDS or _OPENING_VERB.fullmatch(first)):
+            # "At Parcelwise" is "Parcelwise", "Cut AWS" is "AWS": an ordinary first word,
+            # then a name that is no longer sentence-initial.
+            phrase, initial = rest, False
         if phrase in _ALWAYS_OK or _in_cv(phrase, truth):
             continue
         single = " " not in phrase
-        if single and _sentence_initial(line, m.start()) and not phrase.isupper():
+        if single and initial and not phrase.isupper():
             continue  # an ordinary capitalised first word
         if any(phrase in b for b in bad):
             continue
@@ -238,13 +265,13 @@ def _claims(line: str, truth: _Truth) -> list[str]:
     return bad
 
 
-def _trace(line: str, truth: _Truth) -> str | None:
-    """The id of the CV unit this line comes from, or None."""
+def _trace(line: str, units: Sequence[_Unit]) -> str | None:
+    """The id of the CV unit (among ``units``) this line comes from, or None."""
     norm = _normalise(line)
-    for u in truth.units:
+    for u in units:
         if norm == u.norm or (len(norm) >= 12 and norm in u.norm):
             return u.id
-    for u in truth.units:
+    for u in units:
         # A framed bullet ("At <employer>, I …") may add a few words around it, no more.
         unit = u.norm.rstrip(".")
         framed = len(unit) >= 20 and unit in norm
@@ -252,7 +279,7 @@ def _trace(line: str, truth: _Truth) -> str | None:
             return u.id
     line_terms = terms(line)
     best_id, best = None, 0.0
-    for u in truth.units:
+    for u in units:
         score = coverage(line_terms, u.terms)
         if score > best:
             best_id, best = u.id, score
@@ -275,7 +302,7 @@ def check_faithfulness(lines: Sequence[str], cv: MasterCV) -> FaithfulnessReport
     for line in lines:
         if _skippable(line):
             continue
-        source = _trace(line, truth)
+        source = _trace(line, truth.units)
         if source is None:
             rejected.append(f"untraced line: {line.strip()}")
         else:
@@ -283,4 +310,89 @@ def check_faithfulness(lines: Sequence[str], cv: MasterCV) -> FaithfulnessReport
         rejected.extend(
             f"{claim} is not in the master CV: {line.strip()}" for claim in _claims(line, truth)
         )
+    return FaithfulnessReport(passed=not rejected, mapping=mapping, rejected=tuple(rejected))
+
+
+# --- model-written lines -----------------------------------------------------------------
+
+# A sentence about the candidate's record: "I led", "I have built", "we shipped", "my
+# background", "I bring". Only lines that trace to the CV may say such things.
+_RECORD_CLAIM = re.compile(
+    r"\b(?:I|[Ww]e|[Mm]y team|[Oo]ur team)\s+(?:(?:have|had|also|then|personally)\s+)*"
+    r"(?:[a-z]+ed|built|led|ran|cut|set|wrote|grew|drove|made|won|took|rebuilt|brought|"
+    r"taught|shipped|spent|began|oversaw|kept|held|did|been|bring|offer|know|am an?)\b"
+    r"|\bI(?:'ve|’ve)\b|\b[Mm]y\s+(?:experience|background|record|track record|career|years|"
+    r"expertise|skills?)\b",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One model-written line and the master-CV ids it says it rests on."""
+
+    text: str
+    sources: tuple[str, ...] = ()
+    #: Cover-letter prose: the line may trace nowhere if it makes no claim at all.
+    frame: bool = False
+
+
+def _mask(line: str, allowed: Sequence[str]) -> str:
+    """``line`` with the posting's own names (company, role title) blanked out."""
+    for phrase in sorted({a.strip() for a in allowed if len(a.strip()) >= 2}, key=len)[::-1]:
+        # "it" is a stopword: a masked name adds neither terms nor claims.
+        line = re.sub(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", "it", line, flags=re.I)
+    return line
+
+
+def _scoped_numbers(line: str, scope: Sequence[_Unit], cv: MasterCV) -> list[str]:
+    """Numbers in ``line`` that none of the bullets in ``scope`` states (inflation)."""
+    texts = {b.id: b.text for b in cv.all_bullets()}
+    stated = [n for u in scope for n in _numbers(texts[u.id])]
+    values = {v for _, v, _ in stated}
+    percents = {v for _, v, pct in stated if pct}
+    cited = ", ".join(u.id for u in scope)
+    return [
+        f"number '{written}{'%' if percent else ''}' is not in {cited}"
+        for written, value, percent in _numbers(line)
+        if value not in values or (percent and value not in percents)
+    ]
+
+
+def check_drafted(
+    drafts: Sequence[Draft], cv: MasterCV, *, allowed: Sequence[str] = ()
+) -> FaithfulnessReport:
+    """The gate for model-written lines: each must trace to the CV and claim nothing else.
+
+    A line that cites ids must trace to one of them (else to any CV line), and its numbers
+    must appear in the bullets it traces to, so "40%" fails against a bullet saying "25%"
+    even if the CV says "40" elsewhere. ``allowed`` names (the target company and role)
+    may be mentioned. A ``frame`` line may trace nowhere only if it makes no claim and
+    says nothing about the candidate's record.
+    """
+    truth = _truth(cv)
+    by_id = {u.id: u for u in truth.units}
+    bullet_ids = {b.id for b in cv.all_bullets()}
+    mapping: dict[str, str] = {}
+    rejected: list[str] = []
+    for draft in drafts:
+        line = draft.text
+        if _skippable(line):
+            continue
+        masked = _mask(line, allowed)
+        cited = [by_id[s] for s in draft.sources if s in by_id]
+        source = _trace(masked, cited) or _trace(masked, truth.units)
+        claims = [f"{c} is not in the master CV" for c in _claims(masked, truth)]
+        if source is None:
+            if not (draft.frame and not claims and not _RECORD_CLAIM.search(masked)):
+                rejected.append(f"untraced line: {line.strip()}")
+        else:
+            mapping[line] = source
+            # Numbers must come from the bullet the line traces to (or the ones it cites).
+            if source in bullet_ids and by_id[source] in cited:
+                scope = [u for u in cited if u.id in bullet_ids]
+            else:
+                scope = [by_id[source]] if source in bullet_ids else []
+            if scope and not claims:
+                claims = _scoped_numbers(masked, scope, cv)
+        rejected.extend(f"{claim}: {line.strip()}" for claim in claims)
     return FaithfulnessReport(passed=not rejected, mapping=mapping, rejected=tuple(rejected))

@@ -65,7 +65,7 @@ def _select(index: int, bullets: Sequence[Bullet], relevance: dict[str, float]) 
     return [b for i, b in enumerate(kept) if i == 0 or relevance[b.id] > 0]
 
 
-def _skills(jd: ExtractedJD, cv: MasterCV) -> tuple[str, ...]:
+def skills_for_posting(jd: ExtractedJD, cv: MasterCV) -> tuple[str, ...]:
     """The CV's skill items, those the posting names first (in the posting's order)."""
     wanted = [s.lower() for s in jd.technical_skills]
     keyed: list[tuple[int, int, str]] = []
@@ -177,7 +177,7 @@ def tailor_cv(jd: ExtractedJD, fit: FitAssessment, pains: PainPoints, cv: Master
         contact=cv.contact,
         headline=_headline(jd, cv),
         summary=_summary(jd, pains, cv),
-        skills=_skills(jd, cv),
+        skills=skills_for_posting(jd, cv),
         roles=tuple(roles),
         education=cv.education,
         certifications=cv.certifications,

@@ -181,9 +181,21 @@ def _contacts(people: PeopleResult) -> list[str]:
 
 def _faithfulness(d: DossierInputs) -> list[str]:
     out = ["## CV faithfulness", ""]
+    out += _written_by(d, "cv")
     out += _report("Tailored CV", d.cv.faithfulness, d.master_cv)
     out += ["", "## Cover letter faithfulness", ""]
+    out += _written_by(d, "cover_letter")
     out += _report("Cover letter", d.cover_letter.faithfulness, d.master_cv)
+    return out
+
+
+def _written_by(d: DossierInputs, stage: str) -> list[str]:
+    """Which strategy wrote the document and, when the model's draft was refused, why."""
+    out: list[str] = []
+    if stage in d.strategies:
+        out += [f"Written by the `{_code(d.strategies[stage])}` strategy.", ""]
+    if d.degraded.get(stage):
+        out += [f"> **Model draft not used:** {inline(d.degraded[stage])}", ""]
     return out
 
 
