@@ -74,17 +74,24 @@ def _problems(exc: Exception) -> str:
 
 
 def compact_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema without titles (they cost tokens and say nothing).
+    """The model's JSON schema without what costs tokens and tells it nothing.
 
-    Only a schema node's own ``title`` annotation goes; a *property* named ``title`` stays.
+    Titles, defaults and the docstrings of object schemas (written for developers) go;
+    field descriptions stay. A *property* named ``title`` or ``default`` stays.
     """
 
     def strip(node: Any, *, is_properties: bool = False) -> Any:
         if isinstance(node, dict):
+            is_object = "properties" in node and not is_properties
             return {
                 k: strip(v, is_properties=(k in {"properties", "$defs"} and not is_properties))
                 for k, v in node.items()
-                if is_properties or not (k == "title" and isinstance(v, str))
+                if is_properties
+                or not (
+                    (k == "title" and isinstance(v, str))
+                    or k == "default"
+                    or (k == "description" and is_object)
+                )
             }
         if isinstance(node, list):
             return [strip(v) for v in node]

@@ -37,7 +37,7 @@ from jobintel.pipeline.stages.writing_llm import (
 from jobintel.prompts import load_prompt
 
 #: How much the model sees (the token budget is ~600 input tokens).
-LETTER_BULLETS = 6
+LETTER_BULLETS = 5
 LETTER_BULLET_CHARS = 800
 _NEEDS = 3
 _NEED_CHARS = 100

@@ -43,7 +43,7 @@ from jobintel.prompts import load_prompt
 
 #: How much of the master CV the model sees (the token budget is ~900 input tokens).
 CV_BULLETS = 12
-CV_BULLET_CHARS = 1400
+CV_BULLET_CHARS = 1200
 _KEYWORDS = 8
 _NEEDS = 3
 _NEED_CHARS = 100

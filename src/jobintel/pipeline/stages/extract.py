@@ -9,6 +9,7 @@ rename the job or invent the text later stages quote.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,7 +24,7 @@ from jobintel.pipeline.stages._llm_text import bounded_items, clip, one_line
 from jobintel.prompts import load_prompt
 
 #: Posting text sent to the model; longer postings are cut at a line or word break before it.
-MAX_TEXT_CHARS = 6000
+MAX_TEXT_CHARS = 3900
 MAX_ITEMS = 10
 MAX_SKILLS = 20
 MAX_KEYWORDS = 15
@@ -59,6 +60,24 @@ class ExtractLLM(BaseModel):
     industry: str | None
 
 
+# Lines that say nothing about the role (equal-opportunity and legal notices, application
+# mechanics): dropping them keeps the model's input small without losing anything it extracts.
+_BOILERPLATE = re.compile(
+    r"equal[- ]opportunity|without regard to|regardless of (?:race|age|gender)|"
+    r"reasonable accommodations?|protected (?:veteran|characteristic|class)|e-verify|"
+    r"privacy (?:notice|policy)|applicant data|recruitment agenc|unsolicited (?:resume|cv)|"
+    r"sexual orientation|national origin|marital status|genetic information|"
+    r"click (?:the )?apply|apply (?:now|today|via)|show more|show less",
+    re.IGNORECASE,
+)
+
+
+def informative_text(description: str) -> str:
+    """The cleaned posting text without its boilerplate lines."""
+    lines = clean_text(description).splitlines()
+    return "\n".join(line for line in lines if not _BOILERPLATE.search(line)).strip()
+
+
 def _truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -76,7 +95,7 @@ def prompt_data(posting: Posting) -> dict[str, Any]:
         "title": posting.title,
         "company": posting.company,
         "location": posting.location,
-        "text": _truncate(clean_text(posting.description), MAX_TEXT_CHARS),
+        "text": _truncate(informative_text(posting.description), MAX_TEXT_CHARS),
     }
 
 

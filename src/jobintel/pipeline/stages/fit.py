@@ -44,7 +44,7 @@ _QUALIFICATIONS = 6
 _RESPONSIBILITIES = 3
 _SKILLS = 10  # the deterministic matrix judges the first ten skills too
 _SHOWN_CHARS = 110
-_EVIDENCE_CHARS = 160
+_EVIDENCE_CHARS = 150
 _EVIDENCE_FLOOR = 0.1
 _RATIONALE_CHARS = 300
 

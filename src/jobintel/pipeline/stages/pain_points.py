@@ -20,10 +20,10 @@ from jobintel.pipeline.stage import StageContext, StageSpec
 from jobintel.pipeline.stages._llm_text import clip, one_line
 from jobintel.prompts import load_prompt
 
-MAX_SENTENCES = 16
+MAX_SENTENCES = 14
 MAX_ITEMS = 8
 # Sentences are shown clipped: the model needs their gist, the quote keeps them whole.
-_SHOWN_CHARS = 120
+_SHOWN_CHARS = 100
 _MIN_WORDS = 4
 _MIN_KEY_CHARS = 20
 _TEXT_CHARS = 160
