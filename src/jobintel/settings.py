@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     )
     stage_models: dict[str, str] = Field(
         default_factory=dict,
-        description='Per-stage routes as JSON, e.g. {"fit": "anthropic:claude-haiku-4-5"}',
+        description=(
+            'Per-stage routes as JSON, e.g. {"fit": "anthropic:claude-haiku-4-5", '
+            '"people": "deterministic"}'
+        ),
     )
     llm_timeout_s: float = Field(default=60.0, description="Deadline of one model call")
     llm_stream: bool = Field(default=False, description="Stream model answers")
@@ -213,7 +216,13 @@ WRITING_STAGES = frozenset({"role", "people", "cv", "cover_letter"})
 ROUTE_PROVIDERS = ("openai", "anthropic", "openrouter", "ollama", "compatible")
 
 
+#: A stage route that keeps the stage on its deterministic strategy.
+NO_MODEL = "deterministic"
+
+
 def _check_route(route: str) -> None:
+    if route == NO_MODEL:
+        return
     provider, sep, model = route.partition(":")
     if not sep or not model.strip():
         raise ValueError(f"{route!r} is not provider:model: write e.g. openai:gpt-4o-mini")

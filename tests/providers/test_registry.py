@@ -37,6 +37,15 @@ def test_cheap_model_for_scoring_and_writer_model_for_writing(tmp_path: Path) ->
     assert stage_route(settings, "ingest") is None
 
 
+def test_a_stage_can_be_kept_deterministic_while_others_use_a_model(tmp_path: Path) -> None:
+    """stage_models {"people": "deterministic"} keeps that stage off the model."""
+    settings = _settings(
+        tmp_path, openai_api_key="sk-test", stage_models={"people": "deterministic"}
+    )
+    assert stage_route(settings, "people") is None
+    assert stage_route(settings, "role") is not None
+
+
 def test_a_key_alone_picks_that_providers_default_models(tmp_path: Path) -> None:
     """With only JOBINTEL_ANTHROPIC_API_KEY set, stages route to Anthropic's default models."""
     settings = _settings(tmp_path, anthropic_api_key="sk-ant-test")

@@ -8,7 +8,7 @@ import httpx
 
 from jobintel.errors import ConfigError
 from jobintel.providers.base import ChatProvider, ModelRef, ResearchProvider
-from jobintel.settings import LLM_STAGES, WRITING_STAGES, Settings
+from jobintel.settings import LLM_STAGES, NO_MODEL, WRITING_STAGES, Settings
 
 #: Routes used when a key is configured but no model is named.
 _DEFAULT_ROUTES = {
@@ -33,6 +33,8 @@ def stage_route(settings: Settings, stage: str) -> ModelRef | None:
         return None
     writing = stage in WRITING_STAGES
     route = settings.stage_models.get(stage)
+    if route == NO_MODEL:
+        return None
     if route is None:
         route = (settings.writer_model or settings.model) if writing else settings.model
     if route is None:

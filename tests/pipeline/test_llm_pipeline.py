@@ -1,0 +1,205 @@
+"""The whole pipeline with LLM strategies, through the real SDK clients, against the simulator.
+
+These runs use ``Gateway.from_settings`` exactly as the CLI does: the OpenAI or Anthropic
+SDK over loopback HTTP to the provider simulator, FireCrawl research through its REST API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobintel.guard import CallRecord, Gateway
+from jobintel.pipeline import EventBus, PipelineRunner, RunSummary, plan_run
+from jobintel.settings import LLM_STAGES, Settings, load_settings
+from jobintel.simulator import SimulatorHandle
+from jobintel.store import Store
+from tests.conftest import EXAMPLES
+
+POSTINGS = EXAMPLES / "postings"
+
+
+def _settings(tmp_path: Path, sim: SimulatorHandle, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "out_dir": tmp_path / "out",
+        "strategy": "llm",
+        "model": "openai:sim-small",
+        "writer_model": "openai:sim-large",
+        "openai_base_url": sim.openai_base_url,
+        "openai_api_key": "sim-key",
+        "research": "firecrawl",
+        "firecrawl_base_url": sim.firecrawl_base_url,
+        "firecrawl_api_key": "sim-key",
+        "llm_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def _only_extract(tmp_path: Path, sim: SimulatorHandle) -> Settings:
+    routes = {name: "deterministic" for name in LLM_STAGES if name != "extract"}
+    return _settings(tmp_path, sim, stage_models=routes)
+
+
+async def _run(
+    settings: Settings, postings: list[Path] | None = None
+) -> tuple[RunSummary, dict[int, dict[str, Any]], list[CallRecord]]:
+    """Plan and execute a run; each job's stage records by name, and every gateway call."""
+    calls: list[CallRecord] = []
+    store = Store.open(settings.effective_database_url)
+    try:
+        bus = EventBus(store)
+        planned = plan_run(
+            store,
+            settings,
+            bus,
+            posting_paths=postings or [POSTINGS / "northwind-platform-lead.md"],
+            cv_path=EXAMPLES / "master-cv.md",
+            out_dir=settings.out_dir,
+        )
+        async with Gateway.from_settings(settings) as gateway:
+            gateway.observe(calls.append)
+            runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
+            summary = await runner.execute(planned.run_id)
+        records = {job.job_id: store.stage_results(job.job_id) for job in summary.jobs}
+    finally:
+        store.close()
+    return summary, records, calls  # type: ignore[return-value]
+
+
+async def test_every_stage_runs_its_llm_strategy_over_the_openai_wire(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """All LLM stages succeed via the OpenAI SDK; cheap and writer routes are both used."""
+    settings = _settings(tmp_path, simulator)
+    summary, records, calls = await _run(settings)
+    (job,) = summary.jobs
+    stages = records[job.job_id]
+    assert job.status == "succeeded"
+    for name in LLM_STAGES:
+        assert stages[name].status == "succeeded", (name, stages[name].reason)
+        assert stages[name].strategy.startswith("llm:openai:sim-"), name
+    assert stages["extract"].strategy == "llm:openai:sim-small"
+    assert stages["cv"].strategy == "llm:openai:sim-large"
+    chat = [c for c in calls if c.operation == "chat"]
+    assert {c.meta.stage for c in chat} == set(LLM_STAGES)
+    assert all(c.usage.input_tokens > 0 and c.usage.output_tokens > 0 for c in chat)
+    assert [c.operation for c in calls if c.service == "firecrawl"] == ["search"]
+    stats = simulator.stats()
+    assert stats.total_requests == len(calls)
+    published = Path(job.output_dir or "")
+    assert (published / "cv.pdf").is_file()
+    assert "llm:openai:sim-large" in (published / "dossier.md").read_text(encoding="utf-8")
+
+
+async def test_streaming_anthropic_route_reports_usage_and_succeeds(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """Routed to Anthropic with streaming on, every stage succeeds and every call has usage."""
+    settings = _settings(
+        tmp_path,
+        simulator,
+        model="anthropic:sim-haiku",
+        writer_model="anthropic:sim-sonnet",
+        anthropic_base_url=simulator.anthropic_base_url,
+        anthropic_api_key="sim-key",
+        llm_stream=True,
+        research="off",
+    )
+    summary, records, calls = await _run(settings)
+    (job,) = summary.jobs
+    assert job.status == "succeeded", {n: r.reason for n, r in records[job.job_id].items()}
+    assert {c.service for c in calls} == {"anthropic"}
+    assert all(c.outcome == "ok" and c.usage.output_tokens > 0 for c in calls)
+    assert simulator.stats().requests.get("/v1/messages", 0) == len(calls)
+
+
+async def test_provider_down_degrades_every_llm_stage_and_the_run_finishes(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """With every request failing 5xx the dossier is still published from deterministic stages."""
+    simulator.configure(error_5xx_rate=1.0)
+    summary, records, _ = await _run(_settings(tmp_path, simulator))
+    (job,) = summary.jobs
+    stages = records[job.job_id]
+    assert job.status == "degraded"
+    for name in LLM_STAGES:
+        if name == "company":
+            continue  # research failure falls back to a posting-only model summary
+        assert stages[name].status == "degraded", name
+        assert stages[name].strategy == "deterministic"
+        assert "ProviderUnavailable" in (stages[name].reason or ""), name
+    assert stages["publish"].status == "succeeded"
+    assert (Path(job.output_dir or "") / "dossier.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("500", "ProviderUnavailable"),
+        ("timeout", "ProviderTimeout"),
+        ("malformed", "ProviderMalformed"),
+        ("429", "ProviderRateLimited"),
+        ("400", "ProviderRejected"),
+    ],
+)
+async def test_one_faulty_answer_degrades_only_the_stage_that_got_it(
+    tmp_path: Path, simulator: SimulatorHandle, fault: str, error: str
+) -> None:
+    """The first call (extract) gets the fault and degrades; every later stage still uses the model."""
+    simulator.configure(fault_script=[fault], timeout_hold_s=3.0)
+    # company (which runs beside extract) stays deterministic, so extract is the first call.
+    routes = {"company": "deterministic"}
+    settings = _settings(tmp_path, simulator, stage_models=routes, llm_timeout_s=0.5)
+    summary, records, _ = await _run(settings)
+    stages = records[summary.jobs[0].job_id]
+    assert stages["extract"].status == "degraded"
+    assert error in (stages["extract"].reason or "")
+    later = [n for n in LLM_STAGES if n not in {"extract", "company"}]
+    assert all(stages[n].status == "succeeded" for n in later), {n: stages[n].reason for n in later}
+
+
+async def test_invalid_structured_answer_is_repaired_once(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """An answer that fails the schema gets one repair turn, and the stage then succeeds."""
+    simulator.configure(fault_script=["invalid"])
+    summary, records, calls = await _run(_only_extract(tmp_path, simulator))
+    stages = records[summary.jobs[0].job_id]
+    assert stages["extract"].status == "succeeded"
+    assert [c.meta.stage for c in calls].count("extract") == 2
+
+
+async def test_invalid_answer_after_repair_falls_back_to_deterministic(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """Two invalid answers in a row: the stage degrades with LLMOutputInvalid, never publishes junk."""
+    simulator.configure(fault_script=["invalid", "invalid"])
+    summary, records, _ = await _run(_only_extract(tmp_path, simulator))
+    extract = records[summary.jobs[0].job_id]["extract"]
+    assert (extract.status, extract.strategy) == ("degraded", "deterministic")
+    assert "LLMOutputInvalid" in (extract.reason or "")
+    assert extract.output is not None and json.dumps(extract.output)
+
+
+async def test_second_posting_of_a_company_costs_no_research_calls(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """Company research is cached per company: a later run for the same employer reuses it."""
+    settings = _settings(tmp_path, simulator)
+    posting = POSTINGS / "northwind-platform-lead.md"
+    _, _, first = await _run(settings, [posting])
+    copy = tmp_path / "northwind-again.md"
+    copy.write_text(
+        posting.read_text(encoding="utf-8").replace("Platform", "Infrastructure"), encoding="utf-8"
+    )
+    _, records, second = await _run(settings, [copy])
+    assert [c.service for c in first if c.operation != "chat"] == ["firecrawl"]
+    assert [c for c in second if c.operation != "chat"] == []
+    assert [c for c in second if c.meta.stage == "company"] == []
+    (stages,) = records.values()
+    assert stages["company"].status == "succeeded"
