@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from jobintel.analysis.injection import looks_like_instruction
 from jobintel.analysis.matching import skills_in
 from jobintel.models.stages import ExtractedJD, PainPoint, PainPoints
 
@@ -219,7 +220,7 @@ def _candidates(jd: ExtractedJD) -> list[_Candidate]:
 
 def _score_candidate(c: _Candidate, total: int) -> tuple[Cue, float] | None:
     words = len(c.text.split())
-    if words < 4 or _NOT_A_NEED.search(c.text):
+    if words < 4 or _NOT_A_NEED.search(c.text) or looks_like_instruction(c.text):
         return None
     hits = [cue for cue in CUES if cue.pattern.search(c.text)]
     if not hits:
@@ -243,7 +244,12 @@ def _fill(jd: ExtractedJD, items: list[PainPoint]) -> None:
     for text in (*jd.responsibilities, *jd.sentences):
         if len(items) >= MIN_ITEMS:
             return
-        if text in quoted or len(text.split()) < 4 or _NOT_A_NEED.search(text):
+        if (
+            text in quoted
+            or len(text.split()) < 4
+            or _NOT_A_NEED.search(text)
+            or looks_like_instruction(text)
+        ):
             continue
         quoted.add(text)
         items.append(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from jobintel.analysis.injection import looks_like_instruction
 from jobintel.analysis.pain_points import CUES, find_pain_points
 from jobintel.models import ExtractedJD, PainPoint, PainPoints
 from jobintel.pipeline.llm import LLMOutputInvalid
@@ -76,7 +77,12 @@ def candidate_sentences(jd: ExtractedJD) -> list[str]:
     seen: set[str] = set()
     for position, sentence in enumerate(jd.sentences):
         key = _key(sentence)
-        if key in seen or len(sentence.split()) < _MIN_WORDS or _OFFER.search(sentence):
+        if (
+            key in seen
+            or len(sentence.split()) < _MIN_WORDS
+            or _OFFER.search(sentence)
+            or looks_like_instruction(sentence)  # never shown, so never quoted back
+        ):
             continue
         seen.add(key)
         if states(key, duties):
