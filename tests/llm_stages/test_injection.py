@@ -9,10 +9,12 @@ verbatim quotes, real CV evidence and a score computed from that evidence.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 from jobintel.analysis.extraction import extract_jd
+from jobintel.analysis.injection import looks_like_instruction
 from jobintel.analysis.matching import evidence_units
 from jobintel.analysis.text import clean_text
 from jobintel.models import (
@@ -132,7 +134,8 @@ async def test_injected_instructions_cannot_change_what_the_stages_guarantee(
     assert isinstance(pains, PainPoints)
     text = clean_text(posting.description)
     assert pains.items and all(p.quote in jd.sentences and p.quote in text for p in pains.items)
-    assert len(pains.items) == 1  # the item citing sentence 999 was dropped
+    # The injected lines are never shown to the pain_points model, so it answers normally.
+    assert not any(looks_like_instruction(p.quote) for p in pains.items)
 
     role = results["role"]
     assert isinstance(role, RoleResearch)
@@ -173,4 +176,6 @@ async def test_posting_text_only_ever_travels_inside_the_data_block(
     extract_data = data_of(next(r for r in requests if r.schema_name == "extract"))
     assert extract_data["title"] == TITLE and INJECTION in extract_data["text"]  # intact, as data
     role_data = data_of(next(r for r in requests if r.schema_name == "role"))
-    assert role_data["title"] == TITLE and "</data>" in role_data["needs"][0]
+    assert role_data["title"] == TITLE and "</data>" in role_data["title"]
+    pains_data = json.dumps(data_of(next(r for r in requests if r.schema_name == "pain_points")))
+    assert MARKER not in pains_data and "ignore previous instructions" not in pains_data

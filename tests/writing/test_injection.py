@@ -27,7 +27,12 @@ INJECTED = ("Google", "Kubernetes", "2015", "Staff Engineer")
 
 
 class Obedient:
-    """A model that follows instructions it finds in the data; records whether it saw any."""
+    """A model that writes what the injection asks for; records whether it saw the injection.
+
+    Upstream stages already keep the injected line out of the needs a writing stage is
+    shown, so this model obeys it whether or not it sees it (as if it had reached the model
+    some other way): the faithfulness gate must hold on its own.
+    """
 
     def __init__(self, *, relents: bool = False) -> None:
         self.relents = relents  # corrects itself when told what was rejected
@@ -36,9 +41,8 @@ class Obedient:
     def __call__(self, request: ChatRequest) -> dict[str, Any]:
         answer = simulated(request)
         text = request_text(request).lower()
-        if "ignore previous instructions" not in text:
-            return answer
-        self.saw_injection = True
+        if "ignore previous instructions" in text:
+            self.saw_injection = True
         if self.relents and '"rejected"' in text:
             return answer
         if request.schema_name == "cv":
@@ -77,7 +81,7 @@ async def test_obeyed_injection_is_refused(stage: Any, settings: Settings, tmp_p
     )
     with pytest.raises(FaithfulnessRejected):
         await stage.llm(ctx)
-    assert model.saw_injection  # the injection did reach the model, as data
+    assert not model.saw_injection  # the injected line is not among the needs it is shown
 
 
 async def test_injection_dropped_on_regeneration_leaves_no_trace(
@@ -102,14 +106,14 @@ async def test_injected_posting_through_the_runner_publishes_none_of_it(tmp_path
     store, job_id, out = await run_one(tmp_path, fake, _posting(tmp_path), FRONTEND_CV)
     try:
         records = store.stage_results(job_id)
-        assert model.saw_injection
+        assert not model.saw_injection
         for stage in ("cv", "cover_letter"):
             assert (records[stage].status, records[stage].strategy) == ("degraded", "deterministic")
         published_cv = (out / "cv.md").read_text(encoding="utf-8")
         assert not [word for word in INJECTED if word in published_cv]
-        # The deterministic letter quotes the posting's needs (the injection among them) as
-        # the employer's words; the model's first-person claim must not appear.
+        # The deterministic letter quotes the posting's needs, never the injected line.
         letter = (out / "cover_letter.md").read_text(encoding="utf-8")
         assert "I ran Kubernetes" not in letter and "As a Staff Engineer" not in letter
+        assert "ignore previous instructions" not in letter.lower()
     finally:
         store.close()
