@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from jobintel import __version__
-from jobintel.cli import config_cmd, run_cmd, runs_cmd, simulate_cmd
+from jobintel.cli import budgets_cmd, config_cmd, costs_cmd, run_cmd, runs_cmd, simulate_cmd
 
 app = typer.Typer(
     name="jobintel",
@@ -42,6 +42,8 @@ def root(
 
 run_cmd.register(app)
 runs_cmd.register(app)
+budgets_cmd.register(app)
+costs_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
 simulate_cmd.register(app)
 

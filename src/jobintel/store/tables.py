@@ -140,3 +140,7 @@ class ResearchCacheRow(Base):
     research: Mapped[dict[str, object]] = mapped_column(JSON)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+from jobintel.store import budget_tables as _budget_tables  # noqa: E402, F401
+from jobintel.store import ledger_tables as _ledger_tables  # noqa: E402, F401
+from jobintel.store import limiter_tables as _limiter_tables  # noqa: E402, F401
