@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
+from jobintel.guard import Guard, RetryPolicy
+from jobintel.guard.policies import in_memory_guard
+from jobintel.guard.pricing import ModelPrice
 from jobintel.providers.base import ChatRequest, ChatResult, Usage
 
 Answer = str | dict[str, Any] | list[Any] | Exception | Callable[[ChatRequest], Any]
@@ -45,3 +49,19 @@ class ScriptedChat:
 
     async def aclose(self) -> None:
         return None
+
+
+#: Prices for the made-up model names tests use; real names are priced by genai-prices.
+TEST_PRICES = {
+    key: ModelPrice(input_per_mtok=Decimal("1"), output_per_mtok=Decimal("2"))
+    for key in ("fake:*", "openai:m", "openai:sim-*", "anthropic:sim-*", "compatible:*")
+}
+
+
+#: The default number of attempts, with backoffs short enough that tests never wait.
+FAST_RETRY = RetryPolicy(attempts=3, backoff_s=0.001, max_backoff_s=0.01)
+
+
+def priced_guard(**overrides: Any) -> Guard:
+    """An in-process guard (default budgets, fast retries) that knows the test models' prices."""
+    return in_memory_guard(**{"prices": TEST_PRICES, "retry": FAST_RETRY, **overrides})

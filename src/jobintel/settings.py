@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +26,17 @@ from sqlalchemy.engine import make_url
 from jobintel.errors import ConfigError
 
 DEFAULT_MAX_INPUT_BYTES = 1_000_000
+
+
+class RateLimitSpec(BaseModel):
+    """Static limits for one ``service`` or ``service:model`` key (None: unlimited)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    daily_requests: int | None = Field(default=None, ge=0)
+    daily_credits: int | None = Field(default=None, ge=0)
 
 
 def default_data_dir() -> Path:
@@ -118,6 +130,66 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(default=2_000_000, description="Largest page the fetcher reads")
     fetch_timeout_s: float = Field(default=15.0, description="Deadline of one page fetch")
 
+    # --- the guard: budgets (USD, exact decimals; None: unlimited) ---------------------
+    budget_call_usd: Decimal | None = Field(
+        default=Decimal("0.50"), ge=0, description="Most one call may cost (worst case)"
+    )
+    budget_stage_usd: Decimal | None = Field(default=None, ge=0, description="Per stage of a job")
+    budget_job_usd: Decimal | None = Field(
+        default=Decimal("2.00"),
+        ge=0,
+        description="Per job; parallel stages hold their worst cases against it together",
+    )
+    budget_run_usd: Decimal | None = Field(default=Decimal("10.00"), ge=0, description="Per run")
+    budget_candidate_usd: Decimal | None = Field(
+        default=None, ge=0, description="Per candidate, all time"
+    )
+    budget_day_usd: Decimal | None = Field(
+        default=Decimal("5.00"), ge=0, description="Per calendar day"
+    )
+    budget_month_usd: Decimal | None = Field(
+        default=Decimal("50.00"), ge=0, description="Per calendar month"
+    )
+    budget_tokens: dict[str, int] = Field(
+        default_factory=dict,
+        description='Token limits per scope kind as JSON, e.g. {"day": 2000000, "job": 60000}',
+    )
+    budget_timezone: str = Field(default="UTC", description="Time zone of budget days/months")
+    budget_reservation_ttl_s: float = Field(
+        default=600.0, gt=0, description="When a crashed process's reservation is reclaimed"
+    )
+    # --- rate limits, breakers, retries, prices --------------------------------------
+    rate_limits: dict[str, RateLimitSpec] = Field(
+        default_factory=dict,
+        description='Per service or service:model, e.g. {"openai:gpt-4o-mini": {"rpm": 500, '
+        '"tpm": 200000}, "firecrawl": {"daily_credits": 500}}',
+    )
+    rate_limit_max_wait_s: float = Field(
+        default=30.0, ge=0, description="Longest a call waits for rate-limit room"
+    )
+    breaker_failures: int = Field(default=5, ge=1, description="Consecutive failures that open")
+    breaker_window_s: float = Field(default=60.0, gt=0, description="Failure-rate window")
+    breaker_min_calls: int = Field(default=10, ge=1, description="Calls before the rate counts")
+    breaker_failure_rate: float = Field(default=0.5, gt=0, le=1, description="Rate that opens")
+    breaker_cooldown_s: float = Field(default=30.0, ge=0, description="Open time before a probe")
+    retry_attempts: int = Field(default=3, ge=1, le=10, description="Attempts per call")
+    retry_backoff_s: float = Field(default=0.5, ge=0, description="First retry delay")
+    retry_max_backoff_s: float = Field(default=20.0, ge=0, description="Longest retry delay")
+    call_deadline_s: float = Field(
+        default=180.0, gt=0, description="Bound on one call including its retries"
+    )
+    prices: dict[str, dict[str, Decimal | None]] = Field(
+        default_factory=dict,
+        description='Price overrides keyed service:model (patterns like compatible:*), e.g. '
+        '{"compatible:*": {}} for a free local server or {"compatible:my-model": '
+        '{"input_per_mtok": "0.5", "output_per_mtok": "1.5"}}',
+    )
+    guard_state: Literal["store", "memory"] = Field(
+        default="store",
+        description="store: budgets, limits and breakers shared through the database; "
+        "memory: per process",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -162,6 +234,46 @@ class Settings(BaseSettings):
                     + ", ".join(LLM_STAGES)
                 )
             _check_route(route)
+        return value
+
+    @field_validator("budget_tokens")
+    @classmethod
+    def _token_scopes(cls, value: dict[str, int]) -> dict[str, int]:
+        kinds = ("call", "stage", "job", "run", "candidate", "day", "month")
+        for kind, limit in value.items():
+            if kind not in kinds:
+                raise ValueError(f"{kind!r} is not a budget scope: use one of {', '.join(kinds)}")
+            if limit < 0:
+                raise ValueError(f"token limit for {kind} must not be negative")
+        return value
+
+    @field_validator("budget_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as UTC or Europe/Berlin"
+            ) from None
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _valid_prices(
+        cls, value: dict[str, dict[str, Decimal | None]]
+    ) -> dict[str, dict[str, Decimal | None]]:
+        from jobintel.guard.pricing import ModelPrice
+
+        for key, fields in value.items():
+            if ":" not in key:
+                raise ValueError(f"price key {key!r} is not service:model (or service:*)")
+            try:
+                ModelPrice(**fields)
+            except ValidationError as exc:
+                raise ValueError(f"price {key}: {exc.errors()[0]['msg']}") from None
         return value
 
     @field_validator("max_input_bytes")

@@ -21,7 +21,7 @@ from jobintel.providers.base import ChatRequest, ModelRef
 from jobintel.settings import Settings
 from jobintel.simulator.responders import ResponderInput, extract_data, find_responder
 from tests.conftest import SAMPLES
-from tests.fakes import Answer, ScriptedChat
+from tests.fakes import Answer, ScriptedChat, priced_guard
 
 #: The stages this suite covers, in pipeline order.
 LLM_STAGES = ("extract", "pain_points", "role", "fit", "people")
@@ -83,7 +83,7 @@ def sample_context(index: int, stage: str, settings: Settings, tmp_path: Path) -
 def with_model(ctx: StageContext, chat: ScriptedChat, stage: str) -> StageContext:
     """``ctx`` bound to ``chat`` through a real gateway, as the runner binds a stage's route."""
     llm = StageLLM(
-        gateway=Gateway(chat={chat.name: chat}),
+        gateway=Gateway(chat={chat.name: chat}, guard=priced_guard()),
         meta=CallMeta(run_id=ctx.run_id, job_id=ctx.job_id, stage=stage),
         route=ModelRef(provider=chat.name, model="m"),
     )

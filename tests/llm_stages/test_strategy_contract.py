@@ -12,7 +12,7 @@ from jobintel.pipeline.stages import PIPELINE
 from jobintel.providers.errors import ProviderUnavailable
 from jobintel.settings import Settings
 from jobintel.simulator.responders import REPAIR_MARKER
-from tests.fakes import ScriptedChat
+from tests.fakes import FAST_RETRY, ScriptedChat
 from tests.llm_stages.support import LLM_STAGES, run_llm, run_with, sample_context, simulated
 
 SAMPLE = 0
@@ -64,11 +64,11 @@ async def test_two_invalid_answers_raise_llm_output_invalid(
 async def test_provider_error_propagates_as_strategy_unavailable(
     stage: str, settings: Settings, tmp_path: Path
 ) -> None:
-    """A provider outage reaches the runner as StrategyUnavailable after a single request."""
+    """A provider outage reaches the runner as StrategyUnavailable once the retries are spent."""
     ctx = sample_context(SAMPLE, stage, settings, tmp_path)
     outage = ProviderUnavailable("fake", "HTTP 503", status=503)
     chat = ScriptedChat([outage])
     with pytest.raises(StrategyUnavailable) as raised:
         await run_with(stage, ctx, chat)
     assert raised.value is outage
-    assert len(chat.requests) == 1
+    assert len(chat.requests) == FAST_RETRY.attempts

@@ -80,7 +80,7 @@ async def _run(store: Store, settings: Settings, gateway: Gateway | None) -> tup
 
 @pytest.fixture
 def llm_settings(tmp_path: Path) -> Settings:
-    return _settings(tmp_path, model="openai:m")
+    return _settings(tmp_path, model="openai:gpt-4o-mini")
 
 
 async def test_routed_stage_runs_its_llm_strategy_through_the_gateway(
@@ -98,7 +98,7 @@ async def test_routed_stage_runs_its_llm_strategy_through_the_gateway(
     finally:
         store.close()
     assert record.status == "succeeded"
-    assert record.strategy == "llm:openai:m"
+    assert record.strategy == "llm:openai:gpt-4o-mini"
     assert record.output is not None
     assert record.output["technical_skills"] == ["Go"]
     assert record.output["title"] != "x"
@@ -150,7 +150,7 @@ async def test_a_bug_in_an_llm_strategy_fails_the_stage_instead_of_hiding(
 
 async def test_deterministic_strategy_setting_never_calls_a_model(tmp_path: Path) -> None:
     """strategy=deterministic keeps every stage offline even with a gateway and a route."""
-    settings = _settings(tmp_path, model="openai:m", strategy="deterministic")
+    settings = _settings(tmp_path, model="openai:gpt-4o-mini", strategy="deterministic")
     fake = ScriptedChat([{"title": "x", "company": "y"}])
     store = Store.open(settings.effective_database_url)
     try:

@@ -21,6 +21,7 @@ from jobintel.providers.errors import (
     ProviderUnavailable,
 )
 from jobintel.simulator import SimulatorHandle, count_tokens
+from tests.fakes import priced_guard
 
 KEY = "sk-ant-test-SECRET-0123456789"
 
@@ -185,7 +186,9 @@ async def test_gateway_call_reaches_the_simulator_through_the_provider(
     client = httpx.AsyncClient(follow_redirects=False, timeout=None)
     records: list[CallRecord] = []
     provider = _provider(simulator, client)
-    async with Gateway(chat={"anthropic": provider}, http_client=client) as gateway:
+    async with Gateway(
+        chat={"anthropic": provider}, http_client=client, guard=priced_guard()
+    ) as gateway:
         gateway.observe(records.append)
         request = _request(stream=True, structured=True)
         result = await gateway.call(CallMeta(stage="fit"), "anthropic", request)

@@ -25,6 +25,7 @@ from jobintel.providers.errors import (
 )
 from jobintel.providers.openai_chat import OpenAIChat, parse_duration
 from jobintel.simulator import SimulatorConfig, SimulatorHandle, count_tokens
+from tests.fakes import priced_guard
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 
@@ -222,7 +223,7 @@ async def test_gateway_call_reaches_the_simulator_through_the_provider(
     client = httpx.AsyncClient(follow_redirects=False, timeout=None)
     records: list[CallRecord] = []
     async with Gateway(
-        chat={"openai": _provider(simulator, client)}, http_client=client
+        chat={"openai": _provider(simulator, client)}, http_client=client, guard=priced_guard()
     ) as gateway:
         gateway.observe(records.append)
         result = await gateway.call(CallMeta(stage="fit"), "openai", _request(structured=True))
@@ -239,7 +240,7 @@ async def test_stage_llm_repairs_an_invalid_answer_via_the_simulator(
     prompt = Prompt(name="verdict", version=1, max_tokens=200, system="Judge.", user_template="Go.")
     client = httpx.AsyncClient(follow_redirects=False, timeout=None)
     async with Gateway(
-        chat={"openai": _provider(simulator, client)}, http_client=client
+        chat={"openai": _provider(simulator, client)}, http_client=client, guard=priced_guard()
     ) as gateway:
         llm = StageLLM(
             gateway=gateway,

@@ -29,7 +29,7 @@ def test_endpoint_lines_point_jobintel_at_the_simulator() -> None:
     lines = endpoint_lines("http://127.0.0.1:8765")
     assert "JOBINTEL_OPENAI_BASE_URL=http://127.0.0.1:8765/v1" in lines
     assert "JOBINTEL_FIRECRAWL_BASE_URL=http://127.0.0.1:8765/firecrawl" in lines
-    assert "JOBINTEL_MODEL=openai:sim-small" in lines
+    assert "JOBINTEL_MODEL=openai:gpt-4o-mini" in lines
 
 
 def test_loopback_check_accepts_only_this_machine() -> None:

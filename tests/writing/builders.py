@@ -20,7 +20,7 @@ from jobintel.providers.base import ChatRequest, ModelRef
 from jobintel.settings import Settings
 from jobintel.simulator.responders import ResponderInput, extract_data, find_responder
 from tests.conftest import EXAMPLES, SAMPLES
-from tests.fakes import ScriptedChat
+from tests.fakes import ScriptedChat, priced_guard
 
 EXAMPLE_CV = EXAMPLES / "master-cv.md"
 EXAMPLE_POSTING = EXAMPLES / "postings" / "northwind-platform-lead.md"
@@ -103,7 +103,7 @@ def context_for(
 def stage_llm(fake: ScriptedChat, stage: str) -> StageLLM:
     """A model route for ``stage`` whose provider is ``fake``, through a real gateway."""
     return StageLLM(
-        gateway=Gateway(chat={"fake": fake}),
+        gateway=Gateway(chat={"fake": fake}, guard=priced_guard()),
         meta=CallMeta(stage=stage),
         route=ModelRef(provider="fake", model="m"),
     )

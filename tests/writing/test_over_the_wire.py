@@ -24,6 +24,7 @@ async def test_simulator_answers_pass_the_gate_over_http(tmp_path: Path, simulat
         research="off",
         compatible_base_url=simulator.openai_base_url,
         stage_models={"cv": ROUTE, "cover_letter": ROUTE},
+        prices={"compatible:*": {}},  # a self-hosted server: free, said explicitly
     )
     async with Gateway.from_settings(settings) as gateway:
         for stage in (cv_stage, letter_stage):

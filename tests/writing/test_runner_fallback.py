@@ -16,7 +16,7 @@ from jobintel.store import Store
 from tests.fakes import ScriptedChat
 from tests.writing.builders import EXAMPLE_CV, EXAMPLE_POSTING, simulated
 
-ROUTE = "openai:m"
+ROUTE = "openai:gpt-4o-mini"
 
 
 def writing_settings(tmp_path: Path) -> Settings:

@@ -23,11 +23,23 @@ from jobintel.cli.common import (
 from jobintel.cli.progress import ProgressDisplay
 from jobintel.errors import ConfigError, JobintelError
 from jobintel.guard import Gateway
+from jobintel.guard.budget import BudgetLimits
+from jobintel.guard.event_log import GuardEventLog
+from jobintel.guard.ledger import CostLedger
+from jobintel.guard.policies import budget_limits
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
 from jobintel.providers.registry import check_routes, stage_route
 from jobintel.settings import LLM_STAGES, Settings
 from jobintel.store import Store
 
+Budget = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--budget",
+        help="Override a budget for this run, KIND=USD (repeatable): call, stage, job, run, "
+        "candidate, day, month; e.g. --budget run=2.50 --budget job=0.40",
+    ),
+]
 Strategy = Annotated[
     str | None,
     typer.Option(
@@ -59,6 +71,7 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     strategy: Strategy = None,
+    budget: Budget = None,
 ) -> None:
     """Run the pipeline over postings and write a dossier for each."""
     overrides: dict[str, object] = {}
@@ -67,6 +80,7 @@ def run(
     if strategy is not None:
         overrides["strategy"] = strategy
     settings = _checked_settings(**overrides)
+    limits = _limits(settings, budget or [])
     with open_store(settings) as store:
         bus = EventBus(store)
         if resume:
@@ -98,7 +112,7 @@ def run(
                 )
 
         async def work() -> RunSummary:
-            async with _gateway(settings) as gateway:
+            async with _gateway(settings, store, limits) as gateway:
                 runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
                 return await runner.execute(run_id, concurrency=concurrency)
 
@@ -116,6 +130,7 @@ def rerun(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     strategy: Strategy = None,
+    budget: Budget = None,
 ) -> None:
     """Re-run one stage (and every stage that depends on it) of a stored run."""
     if stage not in PIPELINE:
@@ -125,6 +140,7 @@ def rerun(
         )
         raise typer.Exit(EXIT_USAGE)
     settings = _checked_settings(**({"strategy": strategy} if strategy else {}))
+    limits = _limits(settings, budget or [])
     with open_store(settings) as store:
         try:
             jobs = store.jobs(store.run(run_id).id)
@@ -143,7 +159,7 @@ def rerun(
         job_ids = [j.id for j in jobs if j.id in wanted]
 
         async def work() -> RunSummary:
-            async with _gateway(settings) as gateway:
+            async with _gateway(settings, store, limits) as gateway:
                 runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
                 return await runner.rerun(run_id, stage, job_ids=job_ids)
 
@@ -170,10 +186,35 @@ class _NoGateway:
         return None
 
 
-def _gateway(settings: Settings) -> Gateway | _NoGateway:
-    """The gateway when some stage is routed to a model; offline runs open no HTTP client."""
+def _limits(settings: Settings, budgets: list[str]) -> BudgetLimits:
+    """The settings' budget limits with this run's ``--budget KIND=USD`` overrides."""
+    overrides: dict[str, str | None] = {}
+    for item in budgets:
+        kind, sep, amount = item.partition("=")
+        if not sep or not kind.strip():
+            raise fail(
+                ConfigError([("--budget", f"{item!r} is not KIND=USD, e.g. --budget run=2.50")])
+            )
+        value = amount.strip()
+        overrides[f"per_{kind.strip().lower()}_usd"] = (
+            None if value.lower() in {"", "none", "unlimited"} else value
+        )
+    try:
+        return budget_limits(settings, **overrides)
+    except (ValueError, ArithmeticError) as exc:
+        raise fail(ConfigError([("--budget", str(exc))])) from None
+
+
+def _gateway(settings: Settings, store: Store, limits: BudgetLimits) -> Gateway | _NoGateway:
+    """The gateway when some stage is routed to a model; offline runs open no HTTP client.
+
+    Budgets, rate limits, breakers and the ledger live in the store, so every process
+    sharing the database shares them.
+    """
     if any(stage_route(settings, stage) for stage in LLM_STAGES):
-        return Gateway.from_settings(settings)
+        return Gateway.from_settings(
+            settings, engine=store.engine, on_event=GuardEventLog(store.engine), limits=limits
+        )
     return _NoGateway()
 
 
@@ -211,7 +252,9 @@ def _execute(
 
 def _print_summary(store: Store, summary: RunSummary) -> None:
     table = Table(title=f"run {summary.run_id}: {summary.status}", title_justify="left")
-    for column in ("job", "company", "role", "status", "fit", "degraded / failed", "dossier"):
+    costs = CostLedger(store.engine).job_costs(summary.run_id)
+    columns = ("job", "company", "role", "status", "fit", "cost", "degraded / failed", "dossier")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for outcome in summary.jobs:
         records = store.stage_results(outcome.job_id)
@@ -228,10 +271,13 @@ def _print_summary(store: Store, summary: RunSummary) -> None:
             outcome.title,
             outcome.status,
             score,
+            f"${costs.get(outcome.job_id, 0):.4f}",
             trouble or "-",
             outcome.output_dir or "",
         )
     console.print(table)
+    if costs:
+        console.print(f"total cost of this run: ${sum(costs.values()):.4f}", highlight=False)
     for event in store.events(summary.run_id, kinds=[EventKind.INPUT_ERROR, EventKind.DUPLICATE]):
         label = "bad input" if event.kind == EventKind.INPUT_ERROR else "duplicate"
         console.print(f"[yellow]{label}:[/yellow] {escape(event.message)}", highlight=False)

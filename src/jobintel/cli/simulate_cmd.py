@@ -20,7 +20,7 @@ def endpoint_lines(url: str) -> list[str]:
     return [
         f"JOBINTEL_OPENAI_BASE_URL={url}/v1",
         "JOBINTEL_OPENAI_API_KEY=sim",
-        "JOBINTEL_MODEL=openai:sim-small",
+        "JOBINTEL_MODEL=openai:gpt-4o-mini",
         f"JOBINTEL_FIRECRAWL_BASE_URL={url}/firecrawl",
         "JOBINTEL_FIRECRAWL_API_KEY=sim",
         "JOBINTEL_FETCH_ALLOW_PRIVATE=true",

@@ -1,21 +1,25 @@
 """The one door to every external service.
 
 Every model call and every research call in jobintel goes through ``Gateway.call``; no
-other code holds a provider. The guard (budgets, rate limits, circuit breakers, retries,
-the cost ledger) wraps this single seam, and all providers share the gateway's one
-``httpx.AsyncClient``, whose transport a test can replace to prove nothing bypasses it.
+other code holds a provider. Each call passes the guard (``jobintel.guard.call``):
+budgets, rate limits, the circuit breaker, retries and the cost ledger. All providers
+share the gateway's one ``httpx.AsyncClient``, whose transport a test can replace to
+prove that nothing reaches the network any other way.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Literal, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import overload
 
 import httpx
+from sqlalchemy import Engine
 
 from jobintel.errors import StrategyUnavailable
+from jobintel.guard.budget import BudgetLimits
+from jobintel.guard.call import CallMeta, CallRecord, Guard, Request
+from jobintel.guard.events import EventSink, ignore_events
+from jobintel.guard.policies import build_guard, in_memory_guard
 from jobintel.providers.base import (
     ChatProvider,
     ChatRequest,
@@ -25,37 +29,8 @@ from jobintel.providers.base import (
     ScrapeResult,
     SearchRequest,
     SearchResult,
-    Usage,
 )
 from jobintel.settings import Settings
-
-R = TypeVar("R", ChatResult, SearchResult, ScrapeResult)
-Operation = Literal["chat", "search", "scrape"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallMeta:
-    """Who is calling: the ids every ledger row, metric and span is keyed by."""
-
-    run_id: str | None = None
-    job_id: int | None = None
-    stage: str | None = None
-    candidate_id: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallRecord:
-    """One attempt at an external call, as the gateway saw it."""
-
-    meta: CallMeta
-    service: str
-    operation: Operation
-    model: str | None
-    usage: Usage
-    latency_s: float
-    outcome: str  # "ok" or the error class name
-    error: str | None = None
-
 
 Observer = Callable[[CallRecord], None]
 
@@ -65,7 +40,7 @@ class ServiceNotConfigured(StrategyUnavailable):
 
 
 class Gateway:
-    """Owns the providers and the shared HTTP client; the only way to call out."""
+    """Owns the providers, the shared HTTP client and the guard; the only way to call out."""
 
     def __init__(
         self,
@@ -73,17 +48,29 @@ class Gateway:
         chat: Mapping[str, ChatProvider] | None = None,
         research: Mapping[str, ResearchProvider] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._chat = dict(chat or {})
         self._research = dict(research or {})
         self._http = http_client
+        self.guard = guard or in_memory_guard()
         self._observers: list[Observer] = []
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_event: EventSink = ignore_events,
+        limits: BudgetLimits | None = None,
     ) -> Gateway:
-        """Providers for every configured route, all on one HTTP client using ``transport``."""
+        """Providers for every configured route on one HTTP client, behind the guard.
+
+        With ``engine`` (the store's), budgets, limits, breakers and the ledger are shared
+        by every process using that database; without it they live in this process.
+        """
         from jobintel.providers.registry import build_chat_providers, build_research_providers
 
         # Each request carries its own deadline; this is only the backstop.
@@ -92,7 +79,8 @@ class Gateway:
         )
         chat = build_chat_providers(settings, http)
         research = build_research_providers(settings, http, llm_configured=bool(chat))
-        return cls(chat=chat, research=research, http_client=http)
+        guard = build_guard(settings, engine=engine, on_event=on_event, limits=limits)
+        return cls(chat=chat, research=research, http_client=http, guard=guard)
 
     @property
     def chat_services(self) -> frozenset[str]:
@@ -116,56 +104,39 @@ class Gateway:
     async def call(
         self, meta: CallMeta, service: str, request: ChatRequest | SearchRequest | ScrapeRequest
     ) -> ChatResult | SearchResult | ScrapeResult:
-        """Make one external call on behalf of ``meta``; the guard's single seam."""
+        """Make one external call on behalf of ``meta``, through every step of the guard."""
         if isinstance(request, ChatRequest):
             chat = self._chat.get(service)
             if chat is None:
                 raise ServiceNotConfigured(f"no chat provider {service!r} is configured")
-            return await self._attempt(meta, service, "chat", request.model, chat.complete(request))
+
+            async def complete(req: Request) -> ChatResult:
+                assert isinstance(req, ChatRequest)
+                return await chat.complete(req)
+
+            return await self.guard.call(
+                meta, service, "chat", request.model, request, complete, self._notify
+            )
         provider = self._research.get(service)
         if provider is None:
             raise ServiceNotConfigured(f"no research provider {service!r} is configured")
         if isinstance(request, SearchRequest):
-            return await self._attempt(meta, service, "search", None, provider.search(request))
-        return await self._attempt(meta, service, "scrape", None, provider.scrape(request))
 
-    async def _attempt(
-        self,
-        meta: CallMeta,
-        service: str,
-        operation: Operation,
-        model: str | None,
-        pending: Awaitable[R],
-    ) -> R:
-        started = time.perf_counter()
-        try:
-            result = await pending
-        except BaseException as exc:  # cancellation too: the attempt still happened
-            self._record(meta, service, operation, model, Usage(), started, exc)
-            raise
-        self._record(meta, service, operation, model, result.usage, started, None)
-        return result
+            async def search(req: Request) -> SearchResult:
+                assert isinstance(req, SearchRequest)
+                return await provider.search(req)
 
-    def _record(
-        self,
-        meta: CallMeta,
-        service: str,
-        operation: Operation,
-        model: str | None,
-        usage: Usage,
-        started: float,
-        error: BaseException | None,
-    ) -> None:
-        record = CallRecord(
-            meta=meta,
-            service=service,
-            operation=operation,
-            model=model,
-            usage=usage,
-            latency_s=time.perf_counter() - started,
-            outcome="ok" if error is None else type(error).__name__,
-            error=None if error is None else str(error),
-        )
+            return await self.guard.call(
+                meta, service, "search", None, request, search, self._notify
+            )
+
+        async def scrape(req: Request) -> ScrapeResult:
+            assert isinstance(req, ScrapeRequest)
+            return await provider.scrape(req)
+
+        return await self.guard.call(meta, service, "scrape", None, request, scrape, self._notify)
+
+    def _notify(self, record: CallRecord) -> None:
         for observer in self._observers:
             observer(record)
 

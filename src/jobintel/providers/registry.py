@@ -79,6 +79,11 @@ def check_routes(settings: Settings) -> list[tuple[str, str]]:
                     "http://127.0.0.1:8000/v1",
                 )
             )
+    if any(routes.values()):
+        from jobintel.guard.policies import price_book
+
+        used = [ref for ref in routes.values() if ref is not None]
+        problems.extend(price_book(settings).problems(used))
     return sorted(set(problems))
 
 

@@ -142,5 +142,6 @@ class ResearchCacheRow(Base):
 
 
 from jobintel.store import budget_tables as _budget_tables  # noqa: E402, F401
+from jobintel.store import guard_event_tables as _guard_event_tables  # noqa: E402, F401
 from jobintel.store import ledger_tables as _ledger_tables  # noqa: E402, F401
 from jobintel.store import limiter_tables as _limiter_tables  # noqa: E402, F401
