@@ -96,7 +96,7 @@ async def test_token_limits_are_enforced_too(kind: str, tmp_path: Path) -> None:
     scope = BudgetScope(kind="day", key="day:t", limit_usd=None, limit_tokens=1000)
     with open_backend(kind, tmp_path) as budgets:
         held = await budgets.reserve([scope], D("0.00"), 700)
-        with pytest.raises(BudgetExceeded, match="JOBINTEL_BUDGET_DAY_TOKENS") as refused:
+        with pytest.raises(BudgetExceeded, match="JOBINTEL_BUDGET_TOKENS") as refused:
             await budgets.reserve([scope], D("0"), 301)
         assert refused.value.unit == "tokens"
         await budgets.settle(held, D("0"), 400)

@@ -73,12 +73,10 @@ def budgets(
 
 
 def configured_limits(settings: Settings) -> BudgetLimits:
-    """The limits in effect; settings without budget fields use the safe defaults."""
-    # The settings object owns the mapping (names, env variables); until it provides
-    # `budget_limits`, the defaults of BudgetLimits are what the gateway enforces.
-    provided = getattr(settings, "budget_limits", None)
-    value = provided() if callable(provided) else provided
-    return value if isinstance(value, BudgetLimits) else BudgetLimits()
+    """The limits in effect: the JOBINTEL_BUDGET_* settings."""
+    from jobintel.guard.policies import budget_limits
+
+    return budget_limits(settings)
 
 
 def _with_current_calendar(

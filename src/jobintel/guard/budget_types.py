@@ -40,7 +40,9 @@ def format_usd(value: Decimal) -> str:
 
 def setting_name(kind: ScopeKind, unit: Unit = "usd") -> str:
     """The environment variable that sets a scope kind's limit (mapped by settings)."""
-    return f"JOBINTEL_BUDGET_{kind.upper()}_{'USD' if unit == 'usd' else 'TOKENS'}"
+    if unit == "tokens":
+        return f"JOBINTEL_BUDGET_TOKENS (its {kind!r} entry)"
+    return f"JOBINTEL_BUDGET_{kind.upper()}_USD"
 
 
 @dataclass(frozen=True, kw_only=True)
