@@ -25,7 +25,8 @@ install-dev: $(VENV)/.installed-dev
 
 ## run: set up and run the pipeline on the bundled examples (no key, no network)
 run: install
-	JOBINTEL_DATA_DIR=$(DEMO_DATA) $(BIN)/jobintel run examples/postings --cv examples/master-cv.md --out $(OUT)
+	JOBINTEL_DATA_DIR=$(DEMO_DATA) $(BIN)/jobintel run examples/postings --cv examples/master-cv.md \
+		--out $(OUT) --strategy deterministic
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
@@ -38,9 +39,17 @@ typecheck: install-dev
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-bench: install-dev
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/offline_pipeline.py
 	$(BIN)/python bench/extraction_quality.py
+	$(BIN)/python bench/tokens_per_job.py
+	$(BIN)/python bench/budget_overshoot.py
+	$(BIN)/python bench/ratelimit_utilization.py
+	$(BIN)/python bench/guard_overhead.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) $(OUT) .pytest_cache .mypy_cache .ruff_cache
