@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     )
     prices: dict[str, dict[str, Decimal | None]] = Field(
         default_factory=dict,
-        description='Price overrides keyed service:model (patterns like compatible:*), e.g. '
+        description="Price overrides keyed service:model (patterns like compatible:*), e.g. "
         '{"compatible:*": {}} for a free local server or {"compatible:my-model": '
         '{"input_per_mtok": "0.5", "output_per_mtok": "1.5"}}',
     )

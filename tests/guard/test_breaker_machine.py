@@ -128,11 +128,12 @@ class BreakerMachine(RuleBasedStateMachine):
         return target
 
     def teardown(self) -> None:
-        if hasattr(self, "loop"):
-            self.loop.close()
-        if getattr(self, "engine", None) is not None:
+        if not hasattr(self, "loop"):
+            return
+        self.loop.close()
+        if self.engine is not None:
             self.engine.dispose()
-        if getattr(self, "folder", None) is not None:
+        if self.folder is not None:
             self.folder.cleanup()
 
     @rule()

@@ -234,17 +234,21 @@ class _Calls:
 
     def __init__(self) -> None:
         self.items: deque[tuple[float, bool]] = deque()
+        self.failed = 0  # kept in step with ``items`` so stats() is O(expired), not O(window)
 
     def add(self, at: float, failed: bool) -> None:
         self.items.append((at, failed))
+        self.failed += failed
 
     def stats(self, since: float) -> tuple[int, int]:
         while self.items and self.items[0][0] <= since:
-            self.items.popleft()
-        return len(self.items), sum(1 for _, failed in self.items if failed)
+            _, failed = self.items.popleft()
+            self.failed -= failed
+        return len(self.items), self.failed
 
     def clear(self) -> None:
         self.items.clear()
+        self.failed = 0
 
 
 class InMemoryBreakerStore:

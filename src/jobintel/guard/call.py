@@ -192,6 +192,12 @@ class Guard:
                 )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
+    async def _record(self, entry: LedgerEntry) -> None:
+        if getattr(self.ledger, "blocking", True):
+            await asyncio.to_thread(self.ledger.record, entry)
+        else:
+            self.ledger.record(entry)
+
     async def _attempt(
         self,
         meta: CallMeta,
@@ -254,13 +260,15 @@ class Guard:
             except BaseException as exc:
                 if isinstance(exc, ProviderRateLimited):
                     await asyncio.shield(self.limiter.penalize(key, exc.retry_after_s or 1.0))
-                # The request was made (or refused): it keeps its slot, with no tokens.
-                await asyncio.shield(permit.settle(0))
+                if state is None:  # the breaker refused: nothing was sent
+                    await asyncio.shield(permit.release())
+                else:  # the request was made: it keeps its slot, with no tokens
+                    await asyncio.shield(permit.settle(0))
                 raise
             usage = result.usage
             await permit.settle(usage.total_tokens, actual_credits=usage.credits or None)
             if isinstance(result, ChatResult) and result.rate_limit is not None:
-                await self.limiter.tighten(key, result.rate_limit)
+                await self.limiter.tighten(key, result.rate_limit, as_of=permit.granted_at)
             reported = result.reported_cost_usd if isinstance(result, ChatResult) else None
             cost = self.prices.cost(service, model, usage, reported, reserved_usd=worst)
             await self.budgets.settle(held, cost.usd, usage.total_tokens)
@@ -289,7 +297,7 @@ class Guard:
                 degraded=last or not _retryable(exc),
                 error=str(exc),
             )
-            await asyncio.shield(asyncio.to_thread(self.ledger.record, entry))
+            await asyncio.shield(self._record(entry))
             observe(_record(meta, service, operation, model, number, Usage(), entry, began))
             raise
         entry = LedgerEntry.with_usage(
@@ -310,7 +318,7 @@ class Guard:
             anomaly=cost.anomaly,
             request_id=getattr(result, "request_id", None),
         )
-        await asyncio.to_thread(self.ledger.record, entry)
+        await self._record(entry)
         observe(_record(meta, service, operation, model, number, usage, entry, began))
         return result
 

@@ -147,6 +147,9 @@ _Group = tuple[str, int, int, int, int, int, Decimal, datetime]
 class CostLedger:
     """The ledger in the store's database; safe to share between threads and processes."""
 
+    #: record() does blocking database work: callers in async code use a worker thread.
+    blocking = True
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
@@ -212,6 +215,8 @@ class CostLedger:
 
 class InMemoryCostLedger:
     """The same ledger in a list: for tests and runs without a store."""
+
+    blocking = False
 
     def __init__(self) -> None:
         self._entries: list[LedgerEntry] = []

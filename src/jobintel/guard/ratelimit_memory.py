@@ -63,12 +63,14 @@ class InMemoryLimiterState:
             not_before=state.not_before,
         )
         mine = slots[position]
+        # Checked on every attempt, not only at the head of the queue: a caller whose
+        # quota is already spent should not wait its turn just to hear so.
+        spent = self._quota_refusal(ask)
+        if spent is not None:
+            if waiter_id is not None:
+                del state.waiters[waiter_id]
+            return spent
         if position == 0 and mine.at <= now:
-            spent = self._quota_refusal(ask)
-            if spent is not None:
-                if waiter_id is not None:
-                    del state.waiters[waiter_id]
-                return spent
             grant_id = next(self._ids)
             state.entries[grant_id] = WindowEntry(at=now, requests=1, tokens=ask.tokens)
             day = self._daily.setdefault((ask.service, ask.day), [0, 0])

@@ -119,13 +119,14 @@ class SqlLimiterState:
                 not_before=key_row.not_before,
             )
             mine = slots[position]
-            if position == 0 and mine.at <= now:
-                spent = self._quota_refusal(conn, ask)
-                if spent is None:
-                    return self._grant(conn, ask, now)
+            # On every attempt, not only at the head: a spent quota is said at once.
+            spent = self._quota_refusal(conn, ask)
+            if spent is not None:
                 if waiter_id is not None:
                     conn.execute(delete(WAITERS).where(WAITERS.c.id == waiter_id))
                 return spent
+            if position == 0 and mine.at <= now:
+                return self._grant(conn, ask, now)
             if waiter_id is None:
                 inserted = conn.execute(
                     insert(WAITERS).values(

@@ -75,6 +75,11 @@ def plan(
     window's left edge only moves forward.
     """
     width = limits.window_s
+    if limits.requests is None and limits.tokens is None:
+        # Unlimited: only a provider's Retry-After can hold anyone back.
+        at = max(now, not_before)
+        free: BoundBy = "retry_after" if not_before > now else "none"
+        return [Slot(at=at, bound_by=free)] * len(asks)
     window: deque[WindowEntry] = deque(e for e in entries if e.at > now - width)
     count = sum(e.requests for e in window)
     used = sum(e.tokens for e in window)
