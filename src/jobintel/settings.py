@@ -130,6 +130,24 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(default=2_000_000, description="Largest page the fetcher reads")
     fetch_timeout_s: float = Field(default=15.0, description="Deadline of one page fetch")
 
+    # --- the runner service ------------------------------------------------------------
+    service_host: str = Field(default="127.0.0.1", description="Address jobintel serve binds")
+    service_port: int = Field(default=8000, ge=1, le=65535, description="Port jobintel serve binds")
+    service_workers: int = Field(
+        default=2, ge=1, le=64, description="Runs the service executes at once (others queue)"
+    )
+    session_ttl_hours: float = Field(default=12.0, gt=0, description="Browser session lifetime")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only (default: when not on loopback)",
+    )
+    login_attempts_per_minute: int = Field(
+        default=5, ge=1, description="Failed logins allowed per user and address per minute"
+    )
+    max_upload_bytes: int = Field(
+        default=2_000_000, ge=1_000, description="Largest upload the service accepts"
+    )
+
     # --- the guard: budgets (USD, exact decimals; None: unlimited) ---------------------
     budget_call_usd: Decimal | None = Field(
         default=Decimal("0.50"), ge=0, description="Most one call may cost (worst case)"
@@ -236,6 +254,18 @@ class Settings(BaseSettings):
             _check_route(route)
         return value
 
+    @field_validator("rate_limits")
+    @classmethod
+    def _quotas_per_service(cls, value: dict[str, RateLimitSpec]) -> dict[str, RateLimitSpec]:
+        for key, spec in value.items():
+            service, sep, _ = key.partition(":")
+            if sep and (spec.daily_requests is not None or spec.daily_credits is not None):
+                raise ValueError(
+                    f"{key!r} sets a daily quota, but quotas count per service: move "
+                    f"daily_requests/daily_credits to the {service!r} entry"
+                )
+        return value
+
     @field_validator("budget_tokens")
     @classmethod
     def _token_scopes(cls, value: dict[str, int]) -> dict[str, int]:
@@ -316,6 +346,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 rows[name] = "***" if value.get_secret_value() else ""
+            elif name.endswith("_url") and isinstance(value, str):
+                rows[name] = _mask_userinfo(value)
             else:
                 rows[name] = "" if value is None else str(value)
         rows["database_url"] = mask_url(self.effective_database_url)
@@ -342,6 +374,14 @@ def _check_route(route: str) -> None:
         raise ValueError(
             f"unknown provider {provider!r} in {route!r}: use one of " + ", ".join(ROUTE_PROVIDERS)
         )
+
+
+def _mask_userinfo(url: str) -> str:
+    """An HTTP URL with any ``user:password@`` replaced by ``***@``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
 def mask_url(url: str) -> str:

@@ -80,7 +80,7 @@ def run(
     if strategy is not None:
         overrides["strategy"] = strategy
     settings = _checked_settings(**overrides)
-    limits = _limits(settings, budget or [])
+    budget_overrides = _overrides(budget or [])
     with open_store(settings) as store:
         bus = EventBus(store)
         if resume:
@@ -111,6 +111,11 @@ def run(
                     f"[yellow]skipped:[/yellow] {escape(str(error))}", highlight=False
                 )
 
+        try:
+            limits = _run_limits(settings, store, run_id, budget_overrides)
+        except JobintelError as exc:
+            raise fail(exc) from None
+
         async def work() -> RunSummary:
             async with _gateway(settings, store, limits) as gateway:
                 runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
@@ -140,7 +145,7 @@ def rerun(
         )
         raise typer.Exit(EXIT_USAGE)
     settings = _checked_settings(**({"strategy": strategy} if strategy else {}))
-    limits = _limits(settings, budget or [])
+    budget_overrides = _overrides(budget or [])
     with open_store(settings) as store:
         try:
             jobs = store.jobs(store.run(run_id).id)
@@ -157,6 +162,7 @@ def rerun(
         console.print(f"re-running {', '.join(PIPELINE.descendants([stage]))}", highlight=False)
         bus = EventBus(store)
         job_ids = [j.id for j in jobs if j.id in wanted]
+        limits = _run_limits(settings, store, run_id, budget_overrides)
 
         async def work() -> RunSummary:
             async with _gateway(settings, store, limits) as gateway:
@@ -186,23 +192,54 @@ class _NoGateway:
         return None
 
 
-def _limits(settings: Settings, budgets: list[str]) -> BudgetLimits:
-    """The settings' budget limits with this run's ``--budget KIND=USD`` overrides."""
+#: Budgets a run may override for itself; day, month and candidate budgets are shared by
+#: every run and process, so they change only in the settings.
+RUN_SCOPES = ("call", "stage", "job", "run")
+
+
+def _overrides(budgets: list[str]) -> dict[str, str | None]:
+    """``--budget KIND=USD`` flags as ``BudgetLimits`` overrides (``per_run_usd``...)."""
     overrides: dict[str, str | None] = {}
     for item in budgets:
         kind, sep, amount = item.partition("=")
-        if not sep or not kind.strip():
+        kind = kind.strip().lower()
+        if not sep or kind not in RUN_SCOPES:
             raise fail(
-                ConfigError([("--budget", f"{item!r} is not KIND=USD, e.g. --budget run=2.50")])
+                ConfigError(
+                    [
+                        (
+                            "--budget",
+                            f"{item!r} is not KIND=USD with KIND one of {', '.join(RUN_SCOPES)} "
+                            "(day, month and candidate budgets are set in the settings), "
+                            "e.g. --budget run=2.50",
+                        )
+                    ]
+                )
             )
         value = amount.strip()
-        overrides[f"per_{kind.strip().lower()}_usd"] = (
-            None if value.lower() in {"", "none", "unlimited"} else value
-        )
+        overrides[f"per_{kind}_usd"] = None if value.lower() in {"", "none", "unlimited"} else value
+    return overrides
+
+
+def _run_limits(
+    settings: Settings, store: Store, run_id: str, overrides: dict[str, str | None]
+) -> BudgetLimits:
+    """The limits for ``run_id``: settings, then the run's stored overrides, then new ones.
+
+    Overrides are kept in the run's options, so a resumed or re-run run keeps them.
+    """
+    run = store.run(run_id)
+    stored = run.options.get("budget_overrides")
+    merged = {**(stored if isinstance(stored, dict) else {}), **overrides}
     try:
-        return budget_limits(settings, **overrides)
+        limits = budget_limits(settings, **merged)
     except (ValueError, ArithmeticError) as exc:
         raise fail(ConfigError([("--budget", str(exc))])) from None
+    if merged != stored:
+        store.set_run_status(
+            run_id, run.status, options={**run.options, "budget_overrides": merged}
+        )
+    return limits
 
 
 def _gateway(settings: Settings, store: Store, limits: BudgetLimits) -> Gateway | _NoGateway:

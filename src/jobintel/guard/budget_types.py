@@ -70,7 +70,7 @@ class BudgetLimits:
 
     per_call_usd: Decimal | None = Decimal("0.50")
     per_stage_usd: Decimal | None = None
-    per_job_usd: Decimal | None = Decimal("1.00")
+    per_job_usd: Decimal | None = Decimal("2.00")
     per_run_usd: Decimal | None = Decimal("10.00")
     per_candidate_usd: Decimal | None = None
     per_day_usd: Decimal | None = Decimal("5.00")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 from tenacity import (
     AsyncRetrying,
@@ -29,11 +31,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from jobintel.guard.breaker import CircuitBreaker
-from jobintel.guard.budget import BudgetLimits, Budgets, scopes_for
+from jobintel.guard.breaker import CircuitBreaker, Ticket
+from jobintel.guard.budget import BudgetLimits, Budgets, Reservation, scopes_for
 from jobintel.guard.ledger import Ledger, LedgerEntry
 from jobintel.guard.pricing import PriceBook
-from jobintel.guard.ratelimit import RateLimiter
+from jobintel.guard.ratelimit import Permit, RateLimiter
 from jobintel.guard.tokens import estimate_tokens, input_token_bound, worst_case_credits
 from jobintel.providers.base import (
     ChatRequest,
@@ -51,6 +53,7 @@ from jobintel.providers.errors import (
     ProviderTimeout,
 )
 
+log = logging.getLogger(__name__)
 R = TypeVar("R", ChatResult, SearchResult, ScrapeResult)
 Request = ChatRequest | SearchRequest | ScrapeRequest
 Operation = Literal["chat", "search", "scrape"]
@@ -115,6 +118,15 @@ def current_attempt() -> AttemptTag | None:
     A transport can use it to prove that a request was issued from inside ``Guard.call``.
     """
     return _CURRENT.get()
+
+
+def _breaker_key(service: str, model: str | None, request: Request) -> str:
+    """Breakers per model for chat (providers fail per model), per site for plain HTTP."""
+    if model:
+        return f"{service}:{model}"
+    if service == "http" and isinstance(request, ScrapeRequest):
+        return f"http:{urlsplit(request.url).hostname or '?'}"
+    return service
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -188,7 +200,7 @@ class Guard:
                 bounded = replace(request, timeout_s=min(request.timeout_s, remaining))
                 last = number >= self.retry.attempts
                 return await self._attempt(
-                    meta, service, operation, model, bounded, send, observe, number, last
+                    meta, service, operation, model, bounded, send, observe, number, last, deadline
                 )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
@@ -209,12 +221,15 @@ class Guard:
         observe: Callable[[CallRecord], None],
         number: int,
         last: bool,
+        deadline: float,
     ) -> R:
         key = f"{service}:{model}" if model else service
+        breaker_key = _breaker_key(service, model, request)
         began = time.perf_counter()
         state: str | None = None
         worst = ZERO
         held = None
+        sent = False
         try:
             # 1. Budget: the worst case, against every scope at once.
             worst = self.prices.worst_case_usd(service, model, request)
@@ -230,50 +245,56 @@ class Guard:
                 now=datetime.now(UTC),
             )
             held = await self.budgets.reserve(scopes, worst, tokens)
-            # 2. Rate limit: tokens (estimated) and credits (worst case) up front.
+            # 2. Rate limit: tokens (estimated) and credits (worst case) up front, waiting
+            # no longer than the limiter's bound or what is left of the call's deadline.
+            bound = self.max_wait_s
+            if bound is None:
+                bound = self.limiter.policy_for(key).max_wait_s
+            bound = max(0.0, min(bound, deadline - time.monotonic()))
             if isinstance(request, ChatRequest):
                 permit = await self.limiter.acquire(
-                    key, tokens=estimate_tokens(request), max_wait_s=self.max_wait_s
+                    key, tokens=estimate_tokens(request), max_wait_s=bound
                 )
             else:
                 permit = await self.limiter.acquire(
-                    key, tokens=0, credits=worst_case_credits(request), max_wait_s=self.max_wait_s
+                    key, tokens=0, credits=worst_case_credits(request), max_wait_s=bound
                 )
             try:
-                # 3. Breaker: fail fast while the service is down.
-                ticket = await self.breaker.allow(service)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProviderTimeout(service, "call deadline reached while waiting")
+                request = replace(request, timeout_s=min(request.timeout_s, remaining))
+                request = self._price_capped(service, model, request)
+                # 3. Breaker: fail fast while the service (or this model) is down.
+                ticket = await self.breaker.allow(breaker_key)
                 state = "half_open" if ticket.probe else "closed"
                 tag = AttemptTag(
                     service=service, stage=meta.stage, run_id=meta.run_id, attempt=number
                 )
                 marker = _CURRENT.set(tag)
                 try:
+                    sent = True
                     result = await send(request)
                 except BaseException as exc:
                     await asyncio.shield(
-                        self.breaker.record(ticket, self.breaker.classify(service, exc))
+                        self.breaker.record(ticket, self.breaker.classify(breaker_key, exc))
                     )
                     raise
                 finally:
                     _CURRENT.reset(marker)
-                await self.breaker.record(ticket, "success")
             except BaseException as exc:
                 if isinstance(exc, ProviderRateLimited):
                     await asyncio.shield(self.limiter.penalize(key, exc.retry_after_s or 1.0))
-                if state is None:  # the breaker refused: nothing was sent
+                if state is None:  # refused before sending: give the slot back
                     await asyncio.shield(permit.release())
                 else:  # the request was made: it keeps its slot, with no tokens
                     await asyncio.shield(permit.settle(0))
                 raise
-            usage = result.usage
-            await permit.settle(usage.total_tokens, actual_credits=usage.credits or None)
-            if isinstance(result, ChatResult) and result.rate_limit is not None:
-                await self.limiter.tighten(key, result.rate_limit, as_of=permit.granted_at)
-            reported = result.reported_cost_usd if isinstance(result, ChatResult) else None
-            cost = self.prices.cost(service, model, usage, reported, reserved_usd=worst)
-            await self.budgets.settle(held, cost.usd, usage.total_tokens)
         except BaseException as exc:
-            charged = worst if held is not None and _billable_failure(exc) else ZERO
+            # Sent and then lost (cancelled, cut off, unknown error): the provider may bill
+            # it, so the worst case is spent. Refused or failed cleanly (5xx, 4xx): nothing.
+            billable = _billable_failure(exc) or (sent and not isinstance(exc, ProviderError))
+            charged = worst if held is not None and billable else ZERO
             if held is not None:
                 await asyncio.shield(self.budgets.release(held, actual_usd=charged))
             if state is None and exc.__class__.__name__ == "CircuitOpen":
@@ -300,6 +321,16 @@ class Guard:
             await asyncio.shield(self._record(entry))
             observe(_record(meta, service, operation, model, number, Usage(), entry, began))
             raise
+        # The call succeeded and is paid for: the books close even if this task is
+        # cancelled now, and a failing bookkeeping step never loses the spend.
+        usage = result.usage
+        reported = result.reported_cost_usd if isinstance(result, ChatResult) else None
+        source: str
+        try:
+            cost = self.prices.cost(service, model, usage, reported, reserved_usd=worst)
+            amount, source, anomaly = cost.usd, cost.source, cost.anomaly
+        except Exception as exc:  # pragma: no cover - pricing is pure; never lose a spend
+            amount, source, anomaly = worst, "assumed_worst_case", f"pricing failed: {exc}"
         entry = LedgerEntry.with_usage(
             usage,
             service=service,
@@ -310,17 +341,66 @@ class Guard:
             stage=meta.stage,
             candidate_id=meta.candidate_id,
             attempt=number,
-            cost_usd=cost.usd,
-            cost_source=cost.source,
+            cost_usd=amount,
+            cost_source=source,
             reserved_usd=worst,
             latency_ms=(time.perf_counter() - began) * 1000,
             breaker_state=state,
-            anomaly=cost.anomaly,
+            anomaly=anomaly,
             request_id=getattr(result, "request_id", None),
         )
-        await self._record(entry)
+        await asyncio.shield(
+            self._close_books(ticket, permit, key, held, amount, usage, result, entry)
+        )
         observe(_record(meta, service, operation, model, number, usage, entry, began))
         return result
+
+    async def _close_books(
+        self,
+        ticket: Ticket,
+        permit: Permit,
+        key: str,
+        held: Reservation,
+        amount: Decimal,
+        usage: Usage,
+        result: ChatResult | SearchResult | ScrapeResult,
+        entry: LedgerEntry,
+    ) -> None:
+        """Settle the budget first (it matters most), then the rest; log what fails."""
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("budget settle", lambda: self.budgets.settle(held, amount, usage.total_tokens)),
+            ("ledger row", lambda: self._record(entry)),
+            ("breaker success", lambda: self.breaker.record(ticket, "success")),
+            (
+                "limiter settle",
+                lambda: permit.settle(usage.total_tokens, actual_credits=usage.credits or None),
+            ),
+        ]
+        if isinstance(result, ChatResult) and result.rate_limit is not None:
+            info = result.rate_limit
+            steps.append(
+                (
+                    "limiter tighten",
+                    lambda: self.limiter.tighten(key, info, as_of=permit.granted_at),
+                )
+            )
+        for name, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("guard bookkeeping step %r failed for %s", name, key)
+
+    def _price_capped(self, service: str, model: str | None, request: Request) -> Request:
+        """OpenRouter may route to pricier upstreams: cap it at the prices we reserved at."""
+        if service != "openrouter" or not isinstance(request, ChatRequest):
+            return request
+        price = self.prices.price_for(service, model)
+        if price is None:
+            return request
+        return replace(
+            request,
+            max_price_per_mtok=(price.max_input_per_mtok, price.output_per_mtok),
+        )
 
 
 def _record(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,10 +28,18 @@ class StoredGuardEvent:
 
 
 class GuardEventLog:
-    """An ``EventSink`` that logs each guard event and persists it in the store."""
+    """An ``EventSink`` that logs each guard event and persists it in the store.
+
+    Components emit events from inside the event loop, so the database write happens on a
+    writer thread: a slow or locked database never stalls a call. ``flush`` waits for the
+    writes; ``close`` flushes and stops the thread.
+    """
 
     def __init__(self, engine: Engine | None = None) -> None:
         self._engine = engine
+        self._queue: queue.Queue[GuardEvent | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def __call__(self, event: GuardEvent) -> None:
         log.log(
@@ -42,6 +52,26 @@ class GuardEventLog:
         )
         if self._engine is None:
             return
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_all, name="jobintel-guard-events", daemon=True
+                )
+                self._writer.start()
+        self._queue.put(event)
+
+    def _write_all(self) -> None:
+        while True:
+            event = self._queue.get()
+            try:
+                if event is None:
+                    return
+                self._write(event)
+            finally:
+                self._queue.task_done()
+
+    def _write(self, event: GuardEvent) -> None:
+        assert self._engine is not None
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -58,9 +88,23 @@ class GuardEventLog:
             # An event that cannot be stored must never break the call that raised it.
             log.exception("could not store guard event %s", event.kind)
 
+    def flush(self) -> None:
+        """Wait until every event emitted so far is stored."""
+        if self._writer is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        """Flush and stop the writer thread."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
+
     def recent(self, *, limit: int = 50, kinds: list[str] | None = None) -> list[StoredGuardEvent]:
         if self._engine is None:
             return []
+        self.flush()
         query = select(GuardEventRow).order_by(GuardEventRow.id.desc()).limit(limit)
         if kinds:
             query = query.where(GuardEventRow.kind.in_(kinds))

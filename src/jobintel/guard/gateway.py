@@ -9,6 +9,7 @@ prove that nothing reaches the network any other way.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import overload
 
@@ -49,7 +50,9 @@ class Gateway:
         research: Mapping[str, ResearchProvider] | None = None,
         http_client: httpx.AsyncClient | None = None,
         guard: Guard | None = None,
+        on_event: EventSink | None = None,
     ) -> None:
+        self._on_event = on_event
         self._chat = dict(chat or {})
         self._research = dict(research or {})
         self._http = http_client
@@ -80,7 +83,7 @@ class Gateway:
         chat = build_chat_providers(settings, http)
         research = build_research_providers(settings, http, llm_configured=bool(chat))
         guard = build_guard(settings, engine=engine, on_event=on_event, limits=limits)
-        return cls(chat=chat, research=research, http_client=http, guard=guard)
+        return cls(chat=chat, research=research, http_client=http, guard=guard, on_event=on_event)
 
     @property
     def chat_services(self) -> frozenset[str]:
@@ -147,6 +150,9 @@ class Gateway:
             await research.aclose()
         if self._http is not None:
             await self._http.aclose()
+        close = getattr(self._on_event, "close", None)
+        if callable(close):  # e.g. GuardEventLog: store what is still queued
+            await asyncio.to_thread(close)
 
     async def __aenter__(self) -> Gateway:
         return self

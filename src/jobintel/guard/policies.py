@@ -101,6 +101,7 @@ def build_guard(
             limits=limits or budget_limits(settings),
             retry=retry,
         )
+    # The ledger is the user's record of spend: it goes to the store whenever there is one.
     return Guard(
         budgets=InMemoryBudgets(on_event=on_event, reservation_ttl_s=ttl),
         limiter=InMemoryRateLimiter(
@@ -108,7 +109,7 @@ def build_guard(
         ),
         breaker=InMemoryCircuitBreaker(default=breaker_policy(settings), on_event=on_event),
         prices=price_book(settings, on_event=on_event),
-        ledger=InMemoryCostLedger(),
+        ledger=CostLedger(engine) if engine is not None else InMemoryCostLedger(),
         limits=limits or budget_limits(settings),
         retry=retry,
     )

@@ -28,6 +28,7 @@ from jobintel.providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    never_sent,
 )
 from jobintel.providers.openai_chat import parse_retry_after
 
@@ -78,7 +79,11 @@ class AnthropicMessages:
                 return await self._single(request)
         except ProviderError:
             raise
-        except (TimeoutError, anthropic.APITimeoutError, httpx.TimeoutException):
+        except (TimeoutError, anthropic.APITimeoutError, httpx.TimeoutException) as exc:
+            if never_sent(exc):
+                raise ProviderUnavailable(
+                    self.name, f"cannot connect to {self._host} (timed out)"
+                ) from None
             raise ProviderTimeout(
                 self.name, f"no complete answer from {self._host} within {request.timeout_s:g}s"
             ) from None
@@ -95,6 +100,10 @@ class AnthropicMessages:
         except anthropic.APIError as exc:
             raise ProviderUnavailable(
                 self.name, f"the API reported an error{self._detail(exc.message)}"
+            ) from None
+        except (AttributeError, TypeError, KeyError) as exc:  # a 2xx body of the wrong shape
+            raise ProviderMalformed(
+                self.name, f"unexpected answer shape from {self._host}: {type(exc).__name__}"
             ) from None
         except ValueError as exc:  # undecodable JSON body or stream event
             raise ProviderMalformed(

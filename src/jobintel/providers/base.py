@@ -53,6 +53,9 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     stream: bool = False
     timeout_s: float = 60.0
+    #: Highest (input, output) USD per million tokens the provider may route to; set by the
+    #: guard for routers such as OpenRouter so a reported cost never exceeds the reservation.
+    max_price_per_mtok: tuple[Decimal, Decimal] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -55,3 +55,21 @@ class FetchRefused(ProviderError):
 
     counts_as_failure = False
     retryable = False
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) failed before the request left this machine.
+
+    A connect or pool timeout means the provider never saw the request, so nothing can
+    have been billed; a read timeout may have been.
+    """
+    import httpx
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ConnectError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

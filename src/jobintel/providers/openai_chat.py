@@ -28,6 +28,7 @@ from jobintel.providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    never_sent,
 )
 
 __all__ = ["OpenAIChat", "parse_duration", "parse_retry_after"]
@@ -62,7 +63,11 @@ class OpenAIChat:
                 return await self._single(request)
         except ProviderError:
             raise
-        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException):
+        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException) as exc:
+            if never_sent(exc):
+                raise ProviderUnavailable(
+                    self.name, f"cannot connect to {self._host} (timed out)"
+                ) from None
             raise ProviderTimeout(
                 self.name, f"no complete answer from {self._host} within {request.timeout_s:g}s"
             ) from None
@@ -79,6 +84,10 @@ class OpenAIChat:
         except openai.APIError as exc:  # an error event inside a stream
             raise ProviderUnavailable(
                 self.name, f"the stream reported an error{self._detail(exc.message)}"
+            ) from None
+        except (AttributeError, TypeError, KeyError) as exc:  # a 2xx body of the wrong shape
+            raise ProviderMalformed(
+                self.name, f"unexpected answer shape from {self._host}: {type(exc).__name__}"
             ) from None
         except ValueError as exc:  # undecodable JSON body or stream event
             raise ProviderMalformed(
@@ -99,6 +108,14 @@ class OpenAIChat:
         # (Ollama, vLLM, OpenRouter) all understand max_tokens.
         limit_key = "max_completion_tokens" if self.name == "openai" else "max_tokens"
         options[limit_key] = request.max_tokens
+        if request.max_price_per_mtok is not None:
+            prompt, completion = request.max_price_per_mtok
+            # OpenRouter refuses routes above these prices (USD per million tokens).
+            options["extra_body"] = {
+                "provider": {
+                    "max_price": {"prompt": float(prompt), "completion": float(completion)}
+                }
+            }
         if request.json_schema is not None:
             name = _SCHEMA_NAME.sub("_", request.schema_name or "answer")[:64]
             options["response_format"] = {
@@ -143,16 +160,18 @@ class OpenAIChat:
                     if choice.delta is not None and choice.delta.content:
                         parts.append(choice.delta.content)
                     finish = choice.finish_reason or finish
-        if finish is None or usage is None:
-            missing = "a finish reason" if finish is None else "usage"
-            raise ProviderMalformed(self.name, f"the stream ended early, without {missing}")
+        if finish is None:
+            raise ProviderMalformed(self.name, "the stream ended early, without a finish reason")
+        # Some compatible servers ignore include_usage: a finished stream without usage is
+        # reported as zero usage, which the guard charges at the reservation for a priced
+        # model (and flags), and accepts for a free local one.
         headers = stream.response.headers
         return ChatResult(
             text="".join(parts),
-            usage=_usage(usage),
+            usage=_usage(usage) if usage is not None else Usage(),
             model=model,
             finish_reason=finish,
-            reported_cost_usd=_cost(usage),
+            reported_cost_usd=_cost(usage) if usage is not None else None,
             rate_limit=rate_limit_info(headers),
             request_id=headers.get("x-request-id") or response_id,
         )
@@ -214,14 +233,22 @@ def _message(message: Message) -> ChatCompletionMessageParam:
     return {"role": "user", "content": message.content}
 
 
+def _count(value: object) -> int:
+    """A token count from the wire; anything but a non-negative integer is malformed."""
+    count = value if isinstance(value, int) else int(str(value))  # "lots"/None: ValueError
+    if count < 0:
+        raise ValueError(f"negative token count {count}")
+    return count
+
+
 def _usage(usage: CompletionUsage) -> Usage:
     prompt = usage.prompt_tokens_details
     completion = usage.completion_tokens_details
     return Usage(
-        input_tokens=usage.prompt_tokens,
-        output_tokens=usage.completion_tokens,
-        cached_read_tokens=(prompt.cached_tokens or 0) if prompt else 0,
-        reasoning_tokens=(completion.reasoning_tokens or 0) if completion else 0,
+        input_tokens=_count(usage.prompt_tokens),
+        output_tokens=_count(usage.completion_tokens),
+        cached_read_tokens=_count(prompt.cached_tokens or 0) if prompt else 0,
+        reasoning_tokens=_count(completion.reasoning_tokens or 0) if completion else 0,
     )
 
 
