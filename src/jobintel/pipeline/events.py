@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from enum import StrEnum
@@ -67,6 +68,30 @@ class EventBus:
         message: str = "",
     ) -> EventRecord:
         record = self._store.append_event(
+            run_id=run_id,
+            kind=kind.value,
+            job_id=job_id,
+            stage=stage,
+            duration_ms=duration_ms,
+            message=message,
+        )
+        self.notify(record)
+        return record
+
+    async def apublish(
+        self,
+        run_id: str,
+        kind: EventKind,
+        *,
+        job_id: int | None = None,
+        stage: str | None = None,
+        duration_ms: float | None = None,
+        message: str = "",
+    ) -> EventRecord:
+        """``publish`` from async code: the store write runs in a worker thread, so a
+        server's event loop keeps serving while a run writes its progress."""
+        record = await asyncio.to_thread(
+            self._store.append_event,
             run_id=run_id,
             kind=kind.value,
             job_id=job_id,

@@ -111,8 +111,8 @@ class PipelineRunner:
     async def _execute_job(
         self, run_id: str, job: JobInfo, cv: MasterCV, candidate_id: int
     ) -> JobOutcome:
-        records = self.store.stage_results(job.id)
-        posting = self.store.posting(job.posting_id)
+        records = await asyncio.to_thread(self.store.stage_results, job.id)
+        posting = await asyncio.to_thread(self.store.posting, job.posting_id)
         results: dict[str, BaseModel] = {}
         status: dict[str, str] = {}
         strategies: dict[str, str] = {}
@@ -131,7 +131,7 @@ class PipelineRunner:
                 strategies[spec.name] = record.strategy
                 if record.reason:
                     degraded[spec.name] = record.reason
-                self.bus.publish(
+                await self.bus.apublish(
                     run_id,
                     EventKind.STAGE_RESTORED,
                     job_id=job.id,
@@ -141,10 +141,10 @@ class PipelineRunner:
                 )
         pending = [spec for spec in self.graph.order if spec.name not in results]
         if not pending:
-            return self._finish_job(run_id, job, status, announce=False)
+            return await self._finish_job(run_id, job, status, announce=False)
 
-        self.store.set_job_status(job.id, "running")
-        self.bus.publish(
+        await asyncio.to_thread(self.store.set_job_status, job.id, "running")
+        await self.bus.apublish(
             run_id,
             EventKind.JOB_STARTED,
             job_id=job.id,
@@ -163,7 +163,7 @@ class PipelineRunner:
                 blocked = [n for n in spec.needs if status.get(n) not in USABLE]
                 if blocked:
                     status[name] = "skipped"
-                    self.bus.publish(
+                    await self.bus.apublish(
                         run_id,
                         EventKind.STAGE_SKIPPED,
                         job_id=job.id,
@@ -184,7 +184,7 @@ class PipelineRunner:
                     candidate_id=candidate_id,
                     store=self.store,
                 )
-                self.bus.publish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
+                await self.bus.apublish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
                 try:
                     output, strategy, reason = await self._run_strategies(spec, ctx)
@@ -194,7 +194,8 @@ class PipelineRunner:
                         "stage failed", extra={"run_id": run_id, "job_id": job.id, "stage": name}
                     )
                     error = f"{type(exc).__name__}: {exc}"
-                    failed_event = self.store.save_stage_result(
+                    failed_event = await asyncio.to_thread(
+                        self.store.save_stage_result,
                         job_id=job.id,
                         stage=name,
                         status="failed",
@@ -214,7 +215,8 @@ class PipelineRunner:
                 stage_status = "degraded" if reason else "succeeded"
                 kind = EventKind.STAGE_DEGRADED if reason else EventKind.STAGE_SUCCEEDED
                 # Commit before dependents start: a crash after this line never repeats it.
-                succeeded_event = self.store.save_stage_result(
+                succeeded_event = await asyncio.to_thread(
+                    self.store.save_stage_result,
                     job_id=job.id,
                     stage=name,
                     status=stage_status,
@@ -237,7 +239,7 @@ class PipelineRunner:
                 done[name].set()
 
         await asyncio.gather(*(run_stage(spec.name) for spec in pending))
-        return self._finish_job(run_id, job, status, announce=True)
+        return await self._finish_job(run_id, job, status, announce=True)
 
     async def _run_strategies(
         self, spec: StageSpec, ctx: StageContext
@@ -281,7 +283,7 @@ class PipelineRunner:
                     return output, "deterministic", reason
         return await asyncio.to_thread(spec.deterministic, ctx), "deterministic", None
 
-    def _finish_job(
+    async def _finish_job(
         self, run_id: str, job: JobInfo, status: dict[str, str], *, announce: bool
     ) -> JobOutcome:
         values = [status.get(name, "skipped") for name in self.graph.names]
@@ -291,9 +293,11 @@ class PipelineRunner:
             job_status = "degraded"
         else:
             job_status = "failed"
-        self.store.set_job_status(job.id, job_status)
+        await asyncio.to_thread(self.store.set_job_status, job.id, job_status)
         if announce:
-            self.bus.publish(run_id, EventKind.JOB_FINISHED, job_id=job.id, message=job_status)
+            await self.bus.apublish(
+                run_id, EventKind.JOB_FINISHED, job_id=job.id, message=job_status
+            )
         return JobOutcome(
             job_id=job.id,
             title=job.title,
