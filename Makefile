@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/budget_overshoot.py
 	$(BIN)/python bench/ratelimit_utilization.py
 	$(BIN)/python bench/guard_overhead.py
+	$(BIN)/python bench/service_load.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from jobintel import __version__
-from jobintel.cli import budgets_cmd, config_cmd, costs_cmd, run_cmd, runs_cmd, simulate_cmd
+from jobintel.cli import (
+    budgets_cmd,
+    config_cmd,
+    costs_cmd,
+    run_cmd,
+    runs_cmd,
+    serve_cmd,
+    simulate_cmd,
+    tokens_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     name="jobintel",
@@ -46,6 +56,9 @@ budgets_cmd.register(app)
 costs_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
 simulate_cmd.register(app)
+serve_cmd.register(app)
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(users_cmd.app, name="users")
 
 
 def main() -> None:
