@@ -72,12 +72,13 @@ class PipelineRunner:
 
     async def execute(self, run_id: str, *, concurrency: int | None = None) -> RunSummary:
         """Run (or resume) every job of ``run_id``; completed stages are restored, not redone."""
-        run = self.store.run(run_id)
+        run = await asyncio.to_thread(self.store.run, run_id)
         _refuse_if_live_elsewhere(run_id, run.status, run.options)
         options = {**run.options, "pid": os.getpid(), "host": socket.gethostname()}
-        self.store.set_run_status(run_id, "running", options=options)
-        self.bus.publish(run_id, EventKind.RUN_STARTED, message=f"{run.jobs} job(s)")
-        cv = self.store.candidate(run.candidate_id)
+        await asyncio.to_thread(self.store.set_run_status, run_id, "running", options=options)
+        await self.bus.apublish(run_id, EventKind.RUN_STARTED, message=f"{run.jobs} job(s)")
+        cv = await asyncio.to_thread(self.store.candidate, run.candidate_id)
+        jobs = await asyncio.to_thread(self.store.jobs, run_id)
         limit = asyncio.Semaphore(concurrency or self.settings.concurrency)
 
         async def bounded(job: JobInfo) -> JobOutcome:
@@ -85,13 +86,16 @@ class PipelineRunner:
                 return await self._execute_job(run_id, job, cv, run.candidate_id)
 
         try:
-            outcomes = await asyncio.gather(*(bounded(job) for job in self.store.jobs(run_id)))
+            outcomes = await asyncio.gather(*(bounded(job) for job in jobs))
         except BaseException:
-            self.store.set_run_status(run_id, "interrupted")
+            # Shielded: a cancelled run still records that it stopped.
+            await asyncio.shield(
+                asyncio.to_thread(self.store.set_run_status, run_id, "interrupted")
+            )
             raise
         status = _run_status([o.status for o in outcomes])
-        self.store.set_run_status(run_id, status)
-        self.bus.publish(run_id, EventKind.RUN_FINISHED, message=status)
+        await asyncio.to_thread(self.store.set_run_status, run_id, status)
+        await self.bus.apublish(run_id, EventKind.RUN_FINISHED, message=status)
         return RunSummary(run_id=run_id, status=status, jobs=tuple(outcomes))
 
     async def rerun(
@@ -104,8 +108,8 @@ class PipelineRunner:
     ) -> RunSummary:
         """Forget ``stage`` and everything downstream of it, then execute the run again."""
         stages = self.graph.descendants([stage])  # raises KeyError naming the valid stages
-        ids = list(job_ids) or [job.id for job in self.store.jobs(run_id)]
-        self.store.forget_stages(ids, stages)
+        ids = list(job_ids) or [job.id for job in await asyncio.to_thread(self.store.jobs, run_id)]
+        await asyncio.to_thread(self.store.forget_stages, ids, stages)
         return await self.execute(run_id, concurrency=concurrency)
 
     async def _execute_job(

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from jobintel import __version__
 from jobintel.service.api import routes
 from jobintel.service.api.deps import LoginRequired
+from jobintel.service.body_limit import OVERHEAD_BYTES, BodyLimit
 from jobintel.settings import Settings
 from jobintel.store import Store
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + OVERHEAD_BYTES)
     install_problem_handlers(app)
 
     @app.exception_handler(LoginRequired)

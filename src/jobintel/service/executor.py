@@ -178,13 +178,14 @@ class InProcessExecutor:
         self._gateway_factory = gateway_factory
         self._slots = asyncio.Semaphore(settings.service_workers)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._claimed: set[str] = set()
         self._closing = False
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         return self.bus.subscribe(subscriber)
 
     def is_active(self, run_id: str) -> bool:
-        return run_id in self._tasks
+        return run_id in self._tasks or run_id in self._claimed
 
     async def start(self) -> None:
         try:
@@ -276,14 +277,19 @@ class InProcessExecutor:
         raise RunBusyElsewhere(run.id, pid)
 
     async def _enqueue(self, run_id: str, options: RunOptions, action: Action) -> None:
-        if run_id in self._tasks:
+        # Claimed before the first await: concurrent resumes of one run cannot both start it.
+        if run_id in self._tasks or run_id in self._claimed:
             raise RunActive(run_id)
         if self._closing:
             raise JobintelError("the server is shutting down: submit the run again later")
-        await asyncio.to_thread(self._mark_queued, run_id, options)
-        task = asyncio.create_task(self._drive(run_id, options, action), name=f"run-{run_id}")
-        self._tasks[run_id] = task
-        task.add_done_callback(lambda done: self._forget(run_id, done))
+        self._claimed.add(run_id)
+        try:
+            await asyncio.to_thread(self._mark_queued, run_id, options)
+            task = asyncio.create_task(self._drive(run_id, options, action), name=f"run-{run_id}")
+            self._tasks[run_id] = task
+            task.add_done_callback(lambda done: self._forget(run_id, done))
+        finally:
+            self._claimed.discard(run_id)
 
     def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(run_id) is task:

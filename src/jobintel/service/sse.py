@@ -83,16 +83,19 @@ async def run_events(
                 return
             while True:
                 try:
-                    record = await asyncio.wait_for(live.get(), heartbeat_s)
+                    await asyncio.wait_for(live.get(), heartbeat_s)
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     break
-                if record.id <= last:
-                    continue
-                yield sse_frame(record)
-                last = record.id
-                if record.kind == EventKind.RUN_FINISHED:
-                    return
+                # A live event is only a wake-up: events are written from several threads,
+                # so they can be announced out of id order; the store gives them in order.
+                while not live.empty():
+                    live.get_nowait()
+                for record in await asyncio.to_thread(store.events, run_id, after_id=last):
+                    yield sse_frame(record)
+                    last = record.id
+                    if record.kind == EventKind.RUN_FINISHED:
+                        return
     finally:
         unsubscribe()
 

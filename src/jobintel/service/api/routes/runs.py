@@ -82,6 +82,9 @@ async def submit_run(
     try:
         await executor.submit(run_id, options)
     except JobintelError as exc:
+        # Never leave a pending run behind that nothing will execute (its event stream
+        # would wait forever).
+        await asyncio.to_thread(store.set_run_status, run_id, "failed")
         raise Problem(503, str(exc), type_="unavailable") from None
     return _accepted(response, run_id, "queued")
 
