@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=5, ge=1, description="Failed logins allowed per user and address per minute"
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a token (for a Prometheus on a private network)",
+    )
     max_upload_bytes: int = Field(
         default=2_000_000, ge=1_000, description="Largest upload the service accepts"
     )

@@ -38,3 +38,20 @@ EventSink = Callable[[GuardEvent], None]
 def ignore_events(event: GuardEvent) -> None:
     """The default sink: components work without anyone listening."""
     return None
+
+
+class FanOut:
+    """An ``EventSink`` that hands each event to several sinks; ``close`` closes those that can."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def __call__(self, event: GuardEvent) -> None:
+        for sink in self.sinks:
+            sink(event)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            close = getattr(sink, "close", None)
+            if callable(close):
+                close()

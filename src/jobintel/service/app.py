@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -32,18 +33,26 @@ def _routers(package: object) -> list[object]:
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """The service for ``settings``; the store is opened (and migrated) at startup."""
-    from jobintel.service.executor import InProcessExecutor
+    from jobintel.observability import Metrics, install_metrics
+    from jobintel.service.executor import InProcessExecutor, default_gateway
     from jobintel.service.problems import install_problem_handlers
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = store or Store.open(settings.effective_database_url)
-        app.state.executor = InProcessExecutor(app.state.store, settings)
+        metrics = Metrics()
+        app.state.executor = InProcessExecutor(
+            app.state.store, settings, gateway_factory=partial(default_gateway, metrics=metrics)
+        )
         await app.state.executor.start()
+        install_metrics(app, metrics)
         try:
             yield
         finally:
+            unsubscribe = getattr(app.state, "metrics_unsubscribe", None)
+            if callable(unsubscribe):
+                unsubscribe()
             await app.state.executor.aclose()
             if own:
                 app.state.store.close()
@@ -56,6 +65,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics_public = settings.metrics_public
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + OVERHEAD_BYTES)
     install_problem_handlers(app)
 

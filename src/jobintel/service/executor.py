@@ -17,12 +17,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jobintel.errors import JobintelError
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
 from jobintel.guard.event_log import GuardEventLog
+
+if TYPE_CHECKING:
+    from jobintel.observability.metrics import Metrics
+from jobintel.guard.events import EventSink, FanOut
 from jobintel.guard.policies import budget_limits
 from jobintel.pipeline import EventBus, EventKind, PipelineRunner
 from jobintel.providers.registry import stage_route
@@ -109,15 +113,21 @@ def run_limits(settings: Settings, options: RunOptions) -> BudgetLimits:
 
 @asynccontextmanager
 async def default_gateway(
-    settings: Settings, store: Store, limits: BudgetLimits
+    settings: Settings, store: Store, limits: BudgetLimits, *, metrics: Metrics | None = None
 ) -> AsyncIterator[Gateway | None]:
-    """The gateway when some stage is routed to a model; offline runs open no HTTP client."""
+    """The gateway when some stage is routed to a model; offline runs open no HTTP client.
+
+    With ``metrics``, every attempt and every guard event also feeds the Prometheus metrics.
+    """
     if not any(stage_route(settings, stage) for stage in LLM_STAGES):
         yield None
         return
-    gateway = Gateway.from_settings(
-        settings, engine=store.engine, on_event=GuardEventLog(store.engine), limits=limits
-    )
+    sink: EventSink = GuardEventLog(store.engine)
+    if metrics is not None:
+        sink = FanOut(sink, metrics.on_guard_event)
+    gateway = Gateway.from_settings(settings, engine=store.engine, on_event=sink, limits=limits)
+    if metrics is not None:
+        gateway.observe(metrics.observe_call)
     async with gateway:
         yield gateway
 
