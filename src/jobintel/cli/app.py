@@ -10,6 +10,7 @@ import typer
 
 from jobintel import __version__
 from jobintel.cli import (
+    alerts_cmd,
     budgets_cmd,
     config_cmd,
     costs_cmd,
@@ -54,6 +55,7 @@ run_cmd.register(app)
 runs_cmd.register(app)
 budgets_cmd.register(app)
 costs_cmd.register(app)
+alerts_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
 simulate_cmd.register(app)
 serve_cmd.register(app)

@@ -141,6 +141,7 @@ class ResearchCacheRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+from jobintel.store import alert_tables as _alert_tables  # noqa: E402, F401
 from jobintel.store import auth_tables as _auth_tables  # noqa: E402, F401
 from jobintel.store import budget_tables as _budget_tables  # noqa: E402, F401
 from jobintel.store import guard_event_tables as _guard_event_tables  # noqa: E402, F401

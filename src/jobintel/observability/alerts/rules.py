@@ -1,0 +1,177 @@
+"""Alert rules: which events start and end which alerts (mirrors the Prometheus rules).
+
+Rules only decide *conditions*; the engine owns deduplication, repeats and delivery.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from jobintel.guard.events import GuardEvent
+from jobintel.observability.alerts.config import Severity
+
+RuleName = Literal[
+    "budget_80",
+    "budget_100",
+    "breaker_open",
+    "stage_failure_rate",
+    "external_failure_rate",
+    "pricing_anomaly",
+    "run_too_long",
+]
+
+DEFAULT_SEVERITY: dict[str, Severity] = {
+    "budget_80": "warning",
+    "budget_100": "critical",
+    "breaker_open": "critical",
+    "stage_failure_rate": "warning",
+    "external_failure_rate": "warning",
+    "pricing_anomaly": "warning",
+    "run_too_long": "warning",
+}
+
+#: Rules about a one-off event: they fire (and repeat if it recurs) but never "resolve".
+ONE_SHOT: frozenset[str] = frozenset({"pricing_anomaly"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Condition:
+    """A rule's verdict about one subject: firing (with a message) or resolved."""
+
+    rule: str
+    subject: str
+    firing: bool
+    message: str
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.rule}:{self.subject}"
+
+
+def guard_conditions(event: GuardEvent) -> list[Condition]:
+    """The conditions one guard event starts or ends."""
+    if event.kind == "budget_threshold":
+        pct = event.data.get("threshold_pct", 0)
+        rule = "budget_100" if isinstance(pct, int | float) and pct >= 100 else "budget_80"
+        return [Condition(rule=rule, subject=event.subject, firing=True, message=event.message)]
+    if event.kind == "budget_exceeded":
+        return [
+            Condition(rule="budget_100", subject=event.subject, firing=True, message=event.message)
+        ]
+    if event.kind == "breaker_transition":
+        after = event.data.get("to")
+        if after == "open":
+            return [
+                Condition(
+                    rule="breaker_open", subject=event.subject, firing=True, message=event.message
+                )
+            ]
+        if after == "closed":
+            return [
+                Condition(
+                    rule="breaker_open", subject=event.subject, firing=False, message=event.message
+                )
+            ]
+        return []
+    if event.kind == "pricing_anomaly":
+        return [
+            Condition(
+                rule="pricing_anomaly", subject=event.subject, firing=True, message=event.message
+            )
+        ]
+    return []
+
+
+def budget_period_over(subject: str, now: datetime, timezone: str) -> bool:
+    """True when ``subject`` ("day:2026-11-29", "month:2026-11") is a past day or month."""
+    kind, _, period = subject.partition(":")
+    local = now.astimezone(ZoneInfo(timezone))
+    if kind == "day":
+        return period != local.date().isoformat()
+    if kind == "month":
+        return period != local.strftime("%Y-%m")
+    return False
+
+
+class FailureRate:
+    """Outcomes per subject over a sliding window; the rate decides firing or resolved."""
+
+    def __init__(self, rule: str, *, window_s: float, threshold: float, min_samples: int) -> None:
+        self.rule = rule
+        self._window = timedelta(seconds=window_s)
+        self._threshold = threshold
+        self._min_samples = min_samples
+        self._outcomes: dict[str, deque[tuple[datetime, bool]]] = {}
+
+    def track(self, subject: str) -> None:
+        """Evaluate ``subject`` from now on even with no outcomes (an alert restored at start)."""
+        self._outcomes.setdefault(subject, deque())
+
+    def add(self, subject: str, failed: bool, at: datetime) -> None:
+        self._outcomes.setdefault(subject, deque()).append((at, failed))
+
+    def conditions(self, now: datetime) -> list[Condition]:
+        """Every tracked subject's verdict, after dropping outcomes older than the window."""
+        verdicts = []
+        for subject, outcomes in self._outcomes.items():
+            while outcomes and now - outcomes[0][0] > self._window:
+                outcomes.popleft()
+            total = len(outcomes)
+            failed = sum(1 for _, f in outcomes if f)
+            rate = failed / total if total else 0.0
+            firing = total >= self._min_samples and rate > self._threshold
+            minutes = self._window.total_seconds() / 60
+            verdicts.append(
+                Condition(
+                    rule=self.rule,
+                    subject=subject,
+                    firing=firing,
+                    message=f"{subject}: {failed} of {total} failed in the last {minutes:g} min "
+                    f"({rate:.0%}, threshold {self._threshold:.0%})",
+                )
+            )
+        return verdicts
+
+
+class RunDurations:
+    """Runs started and not finished; the ones older than the limit are conditions."""
+
+    def __init__(self, *, max_run_s: float) -> None:
+        self._max = timedelta(seconds=max_run_s)
+        self._started: dict[str, datetime] = {}
+        self._finished: list[tuple[str, str]] = []
+
+    def started(self, run_id: str, at: datetime) -> None:
+        self._started.setdefault(run_id, at)
+
+    def finished(self, run_id: str) -> None:
+        if self._started.pop(run_id, None) is not None:
+            self._finished.append((run_id, f"run {run_id} finished"))
+
+    def untracked(self, run_id: str) -> None:
+        """Resolve an alert restored from before a restart: this process cannot see that run."""
+        self._finished.append((run_id, f"run {run_id} is no longer tracked (process restarted)"))
+
+    def conditions(self, now: datetime) -> list[Condition]:
+        verdicts = [
+            Condition(rule="run_too_long", subject=run_id, firing=False, message=message)
+            for run_id, message in self._finished
+        ]
+        self._finished.clear()
+        for run_id, at in self._started.items():
+            age = now - at
+            if age > self._max:
+                verdicts.append(
+                    Condition(
+                        rule="run_too_long",
+                        subject=run_id,
+                        firing=True,
+                        message=f"run {run_id} has been running for {age.total_seconds() / 60:.0f} "
+                        f"min (limit {self._max.total_seconds() / 60:g} min)",
+                    )
+                )
+        return verdicts
