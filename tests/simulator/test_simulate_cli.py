@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from jobintel.cli import app
 from jobintel.cli.simulate_cmd import endpoint_lines
-from jobintel.simulator import is_loopback
+from jobintel.providers.netguard import is_loopback_host as is_loopback
 
 
 def test_simulate_refuses_a_non_loopback_host() -> None:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 import typer
 
 from jobintel.cli.common import EXIT_USAGE, err_console, open_store, settings_or_exit
+from jobintel.providers.netguard import is_loopback_host
 
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    name = host.strip().strip("[]")
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve to anything
 
 
 def serve(
@@ -49,7 +38,7 @@ def serve(
     bind = settings.service_host
     with open_store(settings) as store:
         protected = has_credentials(store.engine)
-    if not is_loopback(bind) and not protected:
+    if not is_loopback_host(bind) and not protected:
         err_console.print(
             f"error: refusing to serve on {bind}, which other machines can reach, while no "
             "credential exists: create an API token with `jobintel tokens create NAME --scope "

@@ -68,9 +68,10 @@ def simulate(
     ] = None,
 ) -> None:
     """Serve fake OpenAI, Anthropic and FireCrawl APIs on loopback (a test instrument)."""
-    from jobintel.simulator import SimulatorConfig, is_loopback, serve
+    from jobintel.providers.netguard import is_loopback_host
+    from jobintel.simulator import SimulatorConfig, serve
 
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         err_console.print(
             f"[red]error:[/red] --host {escape(host)} is not a loopback address: the simulator "
             "only serves this machine; use --host 127.0.0.1",

@@ -30,7 +30,7 @@ from jobintel.providers.errors import (
     ProviderUnavailable,
     never_sent,
 )
-from jobintel.providers.openai_chat import parse_retry_after
+from jobintel.providers.headers import parse_retry_after
 
 __all__ = ["AnthropicMessages"]
 

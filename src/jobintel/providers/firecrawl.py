@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -27,6 +25,7 @@ from jobintel.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from jobintel.providers.headers import parse_retry_after
 
 __all__ = ["FireCrawl"]
 
@@ -112,7 +111,7 @@ class FireCrawl:
         status = response.status_code
         detail = self._detail(_error_field(response))
         if status == 429:
-            retry = _retry_after(response.headers.get("retry-after"))
+            retry = parse_retry_after(response.headers)
             return ProviderRateLimited(
                 self.name, f"rate limited (HTTP 429){detail}", retry_after_s=retry
             )
@@ -180,20 +179,3 @@ def _error_field(response: httpx.Response) -> object:
     except ValueError:
         return None
     return body.get("error") if isinstance(body, dict) else None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

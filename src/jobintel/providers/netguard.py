@@ -124,3 +124,17 @@ async def system_resolve(host: str) -> list[str]:
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` serves only this machine (``localhost``, 127.0.0.0/8, ::1).
+
+    Any other name may resolve anywhere, so it counts as not loopback.
+    """
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -8,7 +8,7 @@ and injects faults by script or by rate. ``start_simulator`` runs it for a ``wit
 from jobintel.simulator.app import create_app
 from jobintel.simulator.config import SimulatorConfig
 from jobintel.simulator.schema_instance import schema_instance
-from jobintel.simulator.server import SimulatorHandle, is_loopback, serve, start_simulator
+from jobintel.simulator.server import SimulatorHandle, serve, start_simulator
 from jobintel.simulator.state import SimulatorStats
 from jobintel.simulator.tokens import count_tokens
 
@@ -18,7 +18,6 @@ __all__ = [
     "SimulatorStats",
     "count_tokens",
     "create_app",
-    "is_loopback",
     "schema_instance",
     "serve",
     "start_simulator",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from jobintel.providers.netguard import is_loopback_host
 from jobintel.simulator.app import create_app
 from jobintel.simulator.config import SimulatorConfig
 from jobintel.simulator.state import SimulatorState, SimulatorStats
@@ -69,16 +69,6 @@ class _QuickServer(uvicorn.Server):
             await asyncio.sleep(0.01)
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses, the only hosts it may bind."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _server_config(app: Any, host: str, port: int, *, quiet: bool) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -120,7 +110,7 @@ def start_simulator(
 
 def serve(config: SimulatorConfig, *, host: str, port: int) -> None:
     """Serve in the foreground until interrupted (``jobintel simulate``)."""
-    if not is_loopback(host):
+    if not is_loopback_host(host):
         raise ValueError(f"host {host!r} is not a loopback address: use 127.0.0.1")
     state = SimulatorState(config, time.monotonic)
     uvicorn.Server(_server_config(create_app(state=state), host, port, quiet=False)).run()

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jobintel.cli.app import app
-from jobintel.cli.serve_cmd import is_loopback
+from jobintel.providers.netguard import is_loopback_host as is_loopback
 
 
 def test_loopback_addresses_are_recognised() -> None:

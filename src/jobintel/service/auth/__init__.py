@@ -36,6 +36,7 @@ class Principal:
 
 # The façade: what the routes, the web pages and the CLI use (``authenticate`` lives in
 # ``auth.core``, imported where needed). Imported last: these modules use Principal.
+from jobintel.providers.netguard import is_loopback_host  # noqa: E402
 from jobintel.service.auth.csrf import (  # noqa: E402
     CSRF_FIELD,
     CSRF_HEADER,
@@ -56,7 +57,6 @@ from jobintel.service.auth.sessions import (  # noqa: E402
     clear_session_cookie,
     cookie_is_secure,
     end_session,
-    is_loopback_host,
     session_cookie_kwargs,
     session_principal,
     session_ttl,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from jobintel.providers.netguard import is_loopback_host
 from jobintel.service.auth import Principal
 from jobintel.service.auth.digests import aware, sha256_hex
 from jobintel.service.auth.errors import CredentialError
@@ -107,16 +107,6 @@ def end_session(engine: Engine, session_id: str) -> None:
         conn.execute(
             delete(AuthSessionRow).where(AuthSessionRow.session_hash == sha256_hex(session_id))
         )
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether binding ``host`` only serves this machine (127.0.0.0/8, ::1, localhost)."""
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def cookie_is_secure(settings: Settings) -> bool:
