@@ -7,9 +7,21 @@ import logging
 import sys
 from typing import Any
 
+from jobintel import context
 from jobintel.settings import Settings
 
-_CONTEXT_KEYS = ("run_id", "job_id", "stage")
+_CONTEXT_KEYS = ("run_id", "job_id", "stage", "trace_id", "span_id")
+
+
+class ContextFilter(logging.Filter):
+    """Adds the bound run/job/stage ids and the current trace/span ids to each record
+    (ids passed explicitly with ``extra=`` win)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in context.current().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,6 +56,7 @@ def configure_logging(settings: Settings) -> None:
     """Route jobintel's logs to stderr in the configured format and level."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else ConsoleFormatter())
+    handler.addFilter(ContextFilter())
     root = logging.getLogger("jobintel")
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

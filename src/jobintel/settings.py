@@ -212,6 +212,63 @@ class Settings(BaseSettings):
         "memory: per process",
     )
 
+    # --- alerting (in-process; history is always kept, channels are optional) ---------
+    alert_slack_url: SecretStr | None = Field(
+        default=None, description="Slack-compatible incoming webhook URL (holds a token)"
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None, description="Generic JSON webhook URL for alerts (may hold a token)"
+    )
+    alert_smtp_host: str | None = Field(default=None, description="SMTP server for alert email")
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    alert_smtp_username: str | None = Field(default=None, description="SMTP AUTH user")
+    alert_smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password")
+    alert_smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS")
+    alert_email_from: str | None = Field(default=None, description="Sender of alert email")
+    alert_email_to: list[str] = Field(
+        default_factory=list, description='Recipients as JSON, e.g. ["ops@example.com"]'
+    )
+    alert_routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Severity -> channel names ("slack", "webhook", "email", "*"), e.g. '
+        '{"critical": ["*"], "warning": ["slack"], "info": []}',
+    )
+    alert_severities: dict[str, Literal["info", "warning", "critical"]] = Field(
+        default_factory=dict,
+        description='Per-rule severity overrides, e.g. {"breaker_open": "warning"}',
+    )
+    alert_repeat_interval_s: float = Field(
+        default=3600.0, gt=0, description="Re-send a still-firing alert at most this often"
+    )
+    alert_max_run_minutes: float = Field(
+        default=30.0, gt=0, description="A run going for longer than this alerts"
+    )
+    alert_stage_failure_rate: float = Field(
+        default=0.10, gt=0, le=1, description="Stage failure fraction over the window that alerts"
+    )
+    alert_external_failure_rate: float = Field(
+        default=0.20, gt=0, le=1, description="External call failure fraction that alerts"
+    )
+    alert_window_s: float = Field(default=300.0, gt=0, description="Failure-rate window")
+
+    # --- tracing (OpenTelemetry; off by default, and free when off) -------------------
+    tracing_enabled: bool = Field(default=False, description="Record OpenTelemetry traces")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint: a base URL (/v1/traces is appended) or the full "
+        "traces URL, e.g. http://127.0.0.1:4318 or https://cloud.langfuse.com/api/public/otel",
+    )
+    otlp_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Headers sent to the OTLP endpoint as JSON (they hold keys), e.g. "
+        '{"Authorization": "Basic ..."} for Langfuse or {"x-api-key": "..."} for LangSmith',
+    )
+    otlp_timeout_s: float = Field(default=10.0, gt=0, description="OTLP export timeout")
+    tracing_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="Fraction of runs traced"
+    )
+    tracing_service_name: str = Field(default="jobintel", description="service.name resource")
+
     @classmethod
     def settings_customise_sources(
         cls,

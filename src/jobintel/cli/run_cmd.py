@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,12 +25,13 @@ from jobintel.cli.progress import ProgressDisplay
 from jobintel.errors import ConfigError, JobintelError
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
-from jobintel.guard.event_log import GuardEventLog
 from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
+from jobintel.observability.alerts.config import alert_config
+from jobintel.observability.telemetry import Telemetry
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
-from jobintel.providers.registry import check_routes, stage_route
-from jobintel.settings import LLM_STAGES, Settings
+from jobintel.providers.registry import check_routes
+from jobintel.settings import Settings
 from jobintel.store import Store
 
 Budget = Annotated[
@@ -117,7 +119,7 @@ def run(
             raise fail(exc) from None
 
         async def work() -> RunSummary:
-            async with _gateway(settings, store, limits) as gateway:
+            async with _observed(settings, store, bus, limits) as gateway:
                 runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
                 return await runner.execute(run_id, concurrency=concurrency)
 
@@ -165,7 +167,7 @@ def rerun(
         limits = _run_limits(settings, store, run_id, budget_overrides)
 
         async def work() -> RunSummary:
-            async with _gateway(settings, store, limits) as gateway:
+            async with _observed(settings, store, bus, limits) as gateway:
                 runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
                 return await runner.rerun(run_id, stage, job_ids=job_ids)
 
@@ -179,17 +181,13 @@ def _checked_settings(**overrides: object) -> Settings:
     """Settings whose model routes are usable, or exit 2 naming the setting to fix."""
     settings = settings_or_exit(**overrides)
     problems = check_routes(settings)
+    try:
+        alert_config(settings)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise fail(ConfigError(problems))
     return settings
-
-
-class _NoGateway:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 #: Budgets a run may override for itself; day, month and candidate budgets are shared by
@@ -242,17 +240,18 @@ def _run_limits(
     return limits
 
 
-def _gateway(settings: Settings, store: Store, limits: BudgetLimits) -> Gateway | _NoGateway:
-    """The gateway when some stage is routed to a model; offline runs open no HTTP client.
-
-    Budgets, rate limits, breakers and the ledger live in the store, so every process
-    sharing the database shares them.
-    """
-    if any(stage_route(settings, stage) for stage in LLM_STAGES):
-        return Gateway.from_settings(
-            settings, engine=store.engine, on_event=GuardEventLog(store.engine), limits=limits
-        )
-    return _NoGateway()
+@asynccontextmanager
+async def _observed(
+    settings: Settings, store: Store, bus: EventBus, limits: BudgetLimits
+) -> AsyncIterator[Gateway | None]:
+    """The run's gateway, with alerts (and metrics, tracing) following the run."""
+    telemetry = Telemetry.from_settings(settings, store)  # settings checked at start
+    stop = telemetry.subscribe(bus)
+    try:
+        async with telemetry.running(), telemetry.gateway(settings, store, limits) as gateway:
+            yield gateway
+    finally:
+        stop()
 
 
 def _execute(

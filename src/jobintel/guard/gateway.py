@@ -10,7 +10,8 @@ prove that nothing reaches the network any other way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, ExitStack
 from typing import overload
 
 import httpx
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from jobintel.errors import StrategyUnavailable
 from jobintel.guard.budget import BudgetLimits
-from jobintel.guard.call import CallMeta, CallRecord, Guard, Request
+from jobintel.guard.call import CallMeta, CallRecord, Guard, Operation, R, Request
 from jobintel.guard.events import EventSink, ignore_events
 from jobintel.guard.policies import build_guard, in_memory_guard
 from jobintel.providers.base import (
@@ -34,6 +35,8 @@ from jobintel.providers.base import (
 from jobintel.settings import Settings
 
 Observer = Callable[[CallRecord], None]
+#: Context around one whole call: ``scope(meta, service, operation, model)``.
+CallScope = Callable[[CallMeta, str, str, str | None], AbstractContextManager[object]]
 
 
 class ServiceNotConfigured(StrategyUnavailable):
@@ -58,6 +61,7 @@ class Gateway:
         self._http = http_client
         self.guard = guard or in_memory_guard()
         self._observers: list[Observer] = []
+        self._scopes: list[CallScope] = []
 
     @classmethod
     def from_settings(
@@ -94,8 +98,14 @@ class Gateway:
         return tuple(self._research)
 
     def observe(self, observer: Observer) -> None:
-        """Call ``observer`` with a ``CallRecord`` after every attempt."""
+        """Call ``observer`` with a ``CallRecord`` after every attempt (inside the call's
+        scopes, so it sees their context: the call's span, for instance)."""
         self._observers.append(observer)
+
+    def around(self, scope: CallScope) -> None:
+        """Enter ``scope(meta, service, operation, model)`` around every call, retries
+        included (an in-flight gauge, a tracing span); scopes nest in the order added."""
+        self._scopes.append(scope)
 
     @overload
     async def call(self, meta: CallMeta, service: str, request: ChatRequest) -> ChatResult: ...
@@ -117,9 +127,7 @@ class Gateway:
                 assert isinstance(req, ChatRequest)
                 return await chat.complete(req)
 
-            return await self.guard.call(
-                meta, service, "chat", request.model, request, complete, self._notify
-            )
+            return await self._guarded(meta, service, "chat", request.model, request, complete)
         provider = self._research.get(service)
         if provider is None:
             raise ServiceNotConfigured(f"no research provider {service!r} is configured")
@@ -129,15 +137,33 @@ class Gateway:
                 assert isinstance(req, SearchRequest)
                 return await provider.search(req)
 
-            return await self.guard.call(
-                meta, service, "search", None, request, search, self._notify
-            )
+            return await self._guarded(meta, service, "search", None, request, search)
 
         async def scrape(req: Request) -> ScrapeResult:
             assert isinstance(req, ScrapeRequest)
             return await provider.scrape(req)
 
-        return await self.guard.call(meta, service, "scrape", None, request, scrape, self._notify)
+        return await self._guarded(meta, service, "scrape", None, request, scrape)
+
+    async def _guarded(
+        self,
+        meta: CallMeta,
+        service: str,
+        operation: Operation,
+        model: str | None,
+        request: Request,
+        send: Callable[[Request], Awaitable[R]],
+    ) -> R:
+        if not self._scopes:
+            return await self.guard.call(
+                meta, service, operation, model, request, send, self._notify
+            )
+        with ExitStack() as stack:
+            for scope in self._scopes:
+                stack.enter_context(scope(meta, service, operation, model))
+            return await self.guard.call(
+                meta, service, operation, model, request, send, self._notify
+            )
 
     def _notify(self, record: CallRecord) -> None:
         for observer in self._observers:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from jobintel import context
 from jobintel.errors import JobintelError, StrategyUnavailable
 from jobintel.guard import CallMeta, Gateway
 from jobintel.models import MasterCV, Published
@@ -83,7 +84,8 @@ class PipelineRunner:
 
         async def bounded(job: JobInfo) -> JobOutcome:
             async with limit:
-                return await self._execute_job(run_id, job, cv, run.candidate_id)
+                with context.bind(run_id=run_id, job_id=job.id):
+                    return await self._execute_job(run_id, job, cv, run.candidate_id)
 
         try:
             outcomes = await asyncio.gather(*(bounded(job) for job in jobs))
@@ -191,7 +193,8 @@ class PipelineRunner:
                 await self.bus.apublish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
                 try:
-                    output, strategy, reason = await self._run_strategies(spec, ctx)
+                    with context.bind(stage=name):
+                        output, strategy, reason = await self._run_strategies(spec, ctx)
                 except Exception as exc:
                     finished = utcnow()
                     log.exception(

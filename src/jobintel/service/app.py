@@ -6,7 +6,6 @@ import importlib
 import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -33,27 +32,32 @@ def _routers(package: object) -> list[object]:
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """The service for ``settings``; the store is opened (and migrated) at startup."""
-    from jobintel.observability import Metrics, install_metrics
-    from jobintel.service.executor import InProcessExecutor, default_gateway
+    from jobintel.observability import Metrics
+    from jobintel.observability.telemetry import Telemetry
+    from jobintel.service.executor import InProcessExecutor
     from jobintel.service.problems import install_problem_handlers
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = store or Store.open(settings.effective_database_url)
-        metrics = Metrics()
-        app.state.executor = InProcessExecutor(
-            app.state.store, settings, gateway_factory=partial(default_gateway, metrics=metrics)
-        )
-        await app.state.executor.start()
-        install_metrics(app, metrics)
         try:
-            yield
+            metrics = Metrics()
+            telemetry = Telemetry.from_settings(settings, app.state.store, metrics=metrics)
+            app.state.metrics = metrics
+            app.state.telemetry = telemetry
+            app.state.executor = InProcessExecutor(
+                app.state.store, settings, gateway_factory=telemetry.gateway
+            )
+            unsubscribe = telemetry.subscribe(app.state.executor.bus)
+            async with telemetry.running():
+                await app.state.executor.start()
+                try:
+                    yield
+                finally:
+                    unsubscribe()
+                    await app.state.executor.aclose()
         finally:
-            unsubscribe = getattr(app.state, "metrics_unsubscribe", None)
-            if callable(unsubscribe):
-                unsubscribe()
-            await app.state.executor.aclose()
             if own:
                 app.state.store.close()
 

@@ -22,16 +22,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jobintel.errors import JobintelError
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
-from jobintel.guard.event_log import GuardEventLog
 
 if TYPE_CHECKING:
-    from jobintel.observability.metrics import Metrics
-from jobintel.guard.events import EventSink, FanOut
+    pass
 from jobintel.guard.policies import budget_limits
 from jobintel.pipeline import EventBus, EventKind, PipelineRunner
-from jobintel.providers.registry import stage_route
 from jobintel.service.planning import plan_jobs
-from jobintel.settings import LLM_STAGES, Settings
+from jobintel.settings import Settings
 from jobintel.store import EventRecord, RunInfo, Store
 
 log = logging.getLogger("jobintel.service")
@@ -113,22 +110,13 @@ def run_limits(settings: Settings, options: RunOptions) -> BudgetLimits:
 
 @asynccontextmanager
 async def default_gateway(
-    settings: Settings, store: Store, limits: BudgetLimits, *, metrics: Metrics | None = None
+    settings: Settings, store: Store, limits: BudgetLimits
 ) -> AsyncIterator[Gateway | None]:
-    """The gateway when some stage is routed to a model; offline runs open no HTTP client.
+    """The gateway with no observers beyond the stored guard events (the app passes its
+    ``Telemetry.gateway`` instead)."""
+    from jobintel.observability.telemetry import Telemetry
 
-    With ``metrics``, every attempt and every guard event also feeds the Prometheus metrics.
-    """
-    if not any(stage_route(settings, stage) for stage in LLM_STAGES):
-        yield None
-        return
-    sink: EventSink = GuardEventLog(store.engine)
-    if metrics is not None:
-        sink = FanOut(sink, metrics.on_guard_event)
-    gateway = Gateway.from_settings(settings, engine=store.engine, on_event=sink, limits=limits)
-    if metrics is not None:
-        gateway.observe(metrics.observe_call)
-    async with gateway:
+    async with Telemetry().gateway(settings, store, limits) as gateway:
         yield gateway
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from jobintel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from jobintel.settings import Settings
 
 Severity = Literal["info", "warning", "critical"]
 #: Route every severity to every channel.
@@ -82,3 +87,52 @@ class AlertConfig:
         if ALL_CHANNELS in wanted:
             return tuple(names)
         return tuple(n for n in names if n in wanted)
+
+
+def alert_config(settings: Settings) -> AlertConfig:
+    """The alerting configuration of ``settings`` (``JOBINTEL_ALERT_*``).
+
+    Raises ``ConfigError`` naming the setting when email is half configured.
+    """
+    channels: list[ChannelConfig] = []
+    if settings.alert_slack_url is not None:
+        channels.append(SlackChannelConfig(url=settings.alert_slack_url.get_secret_value()))
+    if settings.alert_webhook_url is not None:
+        channels.append(WebhookChannelConfig(url=settings.alert_webhook_url.get_secret_value()))
+    if settings.alert_smtp_host:
+        problems = []
+        if not settings.alert_email_from:
+            problems.append(
+                ("alert_email_from", "set JOBINTEL_ALERT_EMAIL_FROM, e.g. jobintel@example.com")
+            )
+        if not settings.alert_email_to:
+            problems.append(
+                ("alert_email_to", 'set JOBINTEL_ALERT_EMAIL_TO, e.g. ["ops@example.com"]')
+            )
+        if problems:
+            raise ConfigError(problems)
+        password = settings.alert_smtp_password
+        channels.append(
+            SmtpChannelConfig(
+                host=settings.alert_smtp_host,
+                port=settings.alert_smtp_port,
+                sender=str(settings.alert_email_from),
+                recipients=tuple(settings.alert_email_to),
+                username=settings.alert_smtp_username,
+                password=password.get_secret_value() if password is not None else None,
+                starttls=settings.alert_smtp_starttls,
+            )
+        )
+    routes = _default_routes()
+    routes.update({sev: tuple(names) for sev, names in settings.alert_routes.items()})
+    return AlertConfig(
+        channels=tuple(channels),
+        repeat_interval_s=settings.alert_repeat_interval_s,
+        routes=routes,
+        severities=dict(settings.alert_severities),
+        failure_rate_threshold=settings.alert_stage_failure_rate,
+        external_failure_rate_threshold=settings.alert_external_failure_rate,
+        failure_window_s=settings.alert_window_s,
+        max_run_s=settings.alert_max_run_minutes * 60,
+        budget_timezone=settings.budget_timezone,
+    )
