@@ -95,6 +95,18 @@ class CallRecord:
     latency_s: float
     outcome: str
     error: str | None = None
+    #: The worst case held against the budgets for this attempt.
+    reserved_usd: Decimal = Decimal(0)
+    #: Where the cost came from (provider, price_table, assumed_worst_case, none).
+    cost_source: str = "none"
+    #: Breaker state the attempt met: closed, half_open (a probe), open (refused), or None
+    #: when it was refused before reaching the breaker (budget, rate limit).
+    breaker_state: str | None = None
+    #: Seconds spent waiting for rate-limit room (0 when granted at once or refused).
+    limiter_wait_s: float = 0.0
+    http_status: int | None = None
+    #: The caller will fall back to its deterministic strategy (last or final failure).
+    degraded: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +242,7 @@ class Guard:
         worst = ZERO
         held = None
         sent = False
+        limiter_wait = 0.0
         try:
             # 1. Budget: the worst case, against every scope at once.
             worst = self.prices.worst_case_usd(service, model, request)
@@ -251,6 +264,7 @@ class Guard:
             if bound is None:
                 bound = self.limiter.policy_for(key).max_wait_s
             bound = max(0.0, min(bound, deadline - time.monotonic()))
+            waited_from = time.perf_counter()
             if isinstance(request, ChatRequest):
                 permit = await self.limiter.acquire(
                     key, tokens=estimate_tokens(request), max_wait_s=bound
@@ -259,6 +273,7 @@ class Guard:
                 permit = await self.limiter.acquire(
                     key, tokens=0, credits=worst_case_credits(request), max_wait_s=bound
                 )
+            limiter_wait = time.perf_counter() - waited_from
             try:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -319,7 +334,11 @@ class Guard:
                 error=str(exc),
             )
             await asyncio.shield(self._record(entry))
-            observe(_record(meta, service, operation, model, number, Usage(), entry, began))
+            observe(
+                _record(
+                    meta, service, operation, model, number, Usage(), entry, began, limiter_wait
+                )
+            )
             raise
         # The call succeeded and is paid for: the books close even if this task is
         # cancelled now, and a failing bookkeeping step never loses the spend.
@@ -352,7 +371,7 @@ class Guard:
         await asyncio.shield(
             self._close_books(ticket, permit, key, held, amount, usage, result, entry)
         )
-        observe(_record(meta, service, operation, model, number, usage, entry, began))
+        observe(_record(meta, service, operation, model, number, usage, entry, began, limiter_wait))
         return result
 
     async def _close_books(
@@ -412,6 +431,7 @@ def _record(
     usage: Usage,
     entry: LedgerEntry,
     began: float,
+    limiter_wait_s: float,
 ) -> CallRecord:
     return CallRecord(
         meta=meta,
@@ -424,4 +444,10 @@ def _record(
         latency_s=time.perf_counter() - began,
         outcome=entry.outcome,
         error=entry.error,
+        reserved_usd=entry.reserved_usd,
+        cost_source=entry.cost_source,
+        breaker_state=entry.breaker_state,
+        limiter_wait_s=limiter_wait_s,
+        http_status=entry.http_status,
+        degraded=entry.degraded,
     )
