@@ -161,6 +161,18 @@ async def test_each_fault_maps_to_its_error_without_retrying(
         assert caught.value.retry_after_s == 7
 
 
+@pytest.mark.parametrize("fault", ["503", "529"])
+async def test_an_overloaded_server_says_when_to_come_back(
+    simulator: SimulatorHandle, http: httpx.AsyncClient, fault: str
+) -> None:
+    """A 503 or 529 with Retry-After raises ProviderUnavailable carrying that wait."""
+    simulator.configure(fault_script=[fault], fault_retry_after_s=9)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await _provider(simulator, http).complete(_request(stream=False, structured=True))
+    assert caught.value.retry_after_s == 9
+    assert caught.value.status == int(fault)
+
+
 async def test_timeout_fault_raises_provider_timeout(
     simulator: SimulatorHandle, http: httpx.AsyncClient
 ) -> None:

@@ -189,7 +189,8 @@ class Guard:
             backoff = jittered(state)
             outcome = state.outcome
             exc = outcome.exception() if outcome is not None else None
-            if isinstance(exc, ProviderRateLimited) and exc.retry_after_s:
+            # 429, and 503/529 from an overloaded server, may say when to come back.
+            if isinstance(exc, ProviderError) and exc.retry_after_s:
                 return max(backoff, exc.retry_after_s)
             return backoff
 

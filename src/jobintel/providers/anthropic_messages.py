@@ -258,7 +258,10 @@ class AnthropicMessages:
             )
         if status >= 500 or status < 400:  # < 400: an error event inside a 200 stream
             return ProviderUnavailable(
-                self.name, f"server error at {self._host} (HTTP {status}){detail}", status=status
+                self.name,
+                f"server error at {self._host} (HTTP {status}){detail}",
+                status=status,
+                retry_after_s=parse_retry_after(exc.response.headers),
             )
         return ProviderRejected(
             self.name,

@@ -13,6 +13,9 @@ class ProviderError(StrategyUnavailable):
     #: Whether trying again later may succeed.
     retryable = True
 
+    #: What the provider asked us to wait before trying again (Retry-After), if it said.
+    retry_after_s: float | None = None
+
     def __init__(self, service: str, message: str, *, status: int | None = None) -> None:
         self.service = service
         self.status = status
@@ -24,7 +27,19 @@ class ProviderTimeout(ProviderError):
 
 
 class ProviderUnavailable(ProviderError):
-    """A 5xx answer or a connection that could not be made or was dropped."""
+    """A 5xx answer or a connection that could not be made or was dropped; an overloaded
+    server (503, Anthropic's 529) may say when to come back in ``retry_after_s``."""
+
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(service, message, status=status)
 
 
 class ProviderRateLimited(ProviderError):

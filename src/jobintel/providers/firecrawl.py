@@ -132,7 +132,10 @@ class FireCrawl:
             return ProviderTimeout(self.name, f"request timed out (HTTP 408){detail}", status=408)
         if status >= 500:
             return ProviderUnavailable(
-                self.name, f"server error (HTTP {status}){detail}", status=status
+                self.name,
+                f"server error (HTTP {status}){detail}",
+                status=status,
+                retry_after_s=parse_retry_after(response.headers),
             )
         return ProviderRejected(
             self.name, f"request refused (HTTP {status}){detail}", status=status

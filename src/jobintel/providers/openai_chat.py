@@ -205,7 +205,10 @@ class OpenAIChat:
             )
         if status >= 500:
             return ProviderUnavailable(
-                self.name, f"server error at {self._host} (HTTP {status}){detail}", status=status
+                self.name,
+                f"server error at {self._host} (HTTP {status}){detail}",
+                status=status,
+                retry_after_s=parse_retry_after(exc.response.headers),
             )
         return ProviderRejected(
             self.name,

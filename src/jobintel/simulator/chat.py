@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jobintel.simulator.answers import ChatCall, Reply, ResponderFailed, compose
-from jobintel.simulator.faults import hold
+from jobintel.simulator.faults import RETRY_AFTER_FAULTS, hold
 from jobintel.simulator.limits import LimitSnapshot
 from jobintel.simulator.state import SimulatorState
 from jobintel.simulator.tokens import count_tokens, prompt_tokens
@@ -80,7 +80,8 @@ async def serve_chat(state: SimulatorState, request: Request, wire: ChatWire) ->
             return wire.error(504, "simulated timeout: the answer took too long", {})
         return Response(status_code=499)  # the client hung up; nobody reads this
     if fault[0].isdigit():
-        headers = {"retry-after": str(config.fault_retry_after_s)} if fault == "429" else {}
+        retry_after = fault in RETRY_AFTER_FAULTS
+        headers = {"retry-after": str(config.fault_retry_after_s)} if retry_after else {}
         message = f"simulated HTTP {fault} fault"
         if fault == "401":  # like OpenAI, echo the key back: clients must not repeat it
             message = f"Incorrect API key provided: {wire.api_key(request)}"

@@ -36,7 +36,9 @@ class SimulatorConfig(BaseModel):
     fault_script: tuple[str, ...] = Field(
         default=(), description='Faults for the next requests, in order: "ok", "500", "429", ...'
     )
-    fault_retry_after_s: int = Field(default=1, ge=0, description="Retry-After of scripted 429s")
+    fault_retry_after_s: int = Field(
+        default=1, ge=0, description="Retry-After of scripted 429, 503 and 529 faults"
+    )
     enforce_max_tokens: bool = Field(
         default=True, description="Cut answers longer than max_tokens (finish_reason=length)"
     )

@@ -11,6 +11,10 @@ from starlette.requests import Request
 
 from jobintel.simulator.config import SimulatorConfig
 
+#: Scripted HTTP faults that say when to come back, as real providers do: rate limited,
+#: unavailable, and Anthropic's "overloaded".
+RETRY_AFTER_FAULTS = frozenset({"429", "503", "529"})
+
 #: The normal-distribution quantile of p95, to turn (p50, p95) into a lognormal sigma.
 _Z95 = 1.6448536269514722
 

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from jobintel.simulator.faults import hold
+from jobintel.simulator.faults import RETRY_AFTER_FAULTS, hold
 from jobintel.simulator.pages import (
     SyntheticPage,
     company_from_url,
@@ -99,7 +99,7 @@ async def _serve(state: SimulatorState, request: Request, route: str, answer: An
         return Response(status_code=499)
     if ticket.fault[0].isdigit():
         retry = {"retry-after": str(ticket.config.fault_retry_after_s)}
-        headers = retry if ticket.fault == "429" else None
+        headers = retry if ticket.fault in RETRY_AFTER_FAULTS else None
         return _error(int(ticket.fault), f"simulated HTTP {ticket.fault} fault", headers)
     admission = state.admit(LIMIT_KEY, 0)
     if not admission.allowed:
