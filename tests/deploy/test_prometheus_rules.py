@@ -29,6 +29,7 @@ COUNTERS_AND_GAUGES = frozenset(
         "jobintel_budget_limit_usd",
         "jobintel_breaker_state",
         "jobintel_ratelimit_waits_total",
+        "jobintel_ratelimit_headroom_ratio",
         "jobintel_guard_events_total",
         "jobintel_stage_outcomes_total",
         "jobintel_runs_total",
@@ -38,7 +39,11 @@ COUNTERS_AND_GAUGES = frozenset(
     }
 )
 HISTOGRAMS = frozenset(
-    {"jobintel_external_call_duration_seconds", "jobintel_stage_duration_seconds"}
+    {
+        "jobintel_external_call_duration_seconds",
+        "jobintel_ratelimit_wait_seconds",
+        "jobintel_stage_duration_seconds",
+    }
 )
 KNOWN_SERIES = (
     COUNTERS_AND_GAUGES

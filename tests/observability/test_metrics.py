@@ -24,6 +24,8 @@ EXPECTED = {
     "jobintel_budget_limit_usd": "gauge",
     "jobintel_breaker_state": "gauge",
     "jobintel_ratelimit_waits_total": "counter",
+    "jobintel_ratelimit_wait_seconds": "histogram",
+    "jobintel_ratelimit_headroom_ratio": "gauge",
     "jobintel_guard_events_total": "counter",
     "jobintel_stage_duration_seconds": "histogram",
     "jobintel_stage_outcomes_total": "counter",
@@ -81,7 +83,8 @@ def test_metric_names_types_and_labels_follow_the_convention() -> None:
     """Exactly the agreed metrics exist, named jobintel_<subsystem>_<noun>_<unit> with counters
     ending _total, and no label can carry a run, job or candidate id."""
     metrics, registry = fresh()
-    metrics.observe_call(call())
+    metrics.observe_call(call(limiter_wait_s=0.5, breaker_state="closed"))
+    metrics.ratelimit_headroom.labels(key="openai:gpt-x", kind="requests").set(0.5)
     families = {family.name: family for family in registry.collect()}
     # prometheus_client strips a counter's _total from the family name.
     found = {
@@ -111,6 +114,21 @@ def test_bounded_series_exist_at_zero_before_any_event() -> None:
         get("jobintel_guard_events_total", {"kind": "pricing_anomaly", "severity": "warning"}) == 0
     )
     assert get("jobintel_external_calls_in_flight", {"service": "anthropic"}) == 0
+    fit = {"stage": "fit", "outcome": "degraded"}
+    assert get("jobintel_stage_duration_seconds_count", fit) == 0
+
+
+def test_a_routes_first_call_creates_its_error_series_at_zero() -> None:
+    """The first attempt on a service/model creates that route's series for every outcome,
+    so a later first error is an increase from 0 that rate() can see."""
+    metrics, registry = fresh()
+    metrics.observe_call(call())
+    get = registry.get_sample_value
+    route = {"service": "openai", "model": "gpt-x"}
+    assert get("jobintel_external_calls_total", {**route, "outcome": "ok"}) == 1
+    for outcome in ("ProviderUnavailable", "ProviderTimeout", "CircuitOpen", "BudgetExceeded"):
+        assert get("jobintel_external_calls_total", {**route, "outcome": outcome}) == 0
+    assert get("jobintel_external_calls_total", {**route, "outcome": "Other"}) is None
 
 
 def test_observe_call_counts_the_attempt_its_tokens_cost_and_latency() -> None:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from jobintel.guard.call import CallMeta, CallRecord
 from jobintel.guard.events import GuardEvent
@@ -95,3 +102,101 @@ def test_two_processes_aggregate_into_one_scrape(
     assert get("jobintel_external_calls_in_flight", {"service": "openai"}) == 1
     assert get("jobintel_external_calls_total", ok) == 5
     assert second != first
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_refuses_a_multiproc_dir_that_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jobintel serve` with PROMETHEUS_MULTIPROC_DIR pointing at a file exits 2 before
+    serving, naming the variable and what to point it at."""
+    from typer.testing import CliRunner
+
+    from jobintel.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JOBINTEL_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "prom").write_text("not a directory")
+    monkeypatch.setenv(ENV, str(tmp_path / "prom"))
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 2, result.output
+    output = result.output.replace("\n", "")  # rich wraps long lines
+    assert f"{ENV}={tmp_path / 'prom'} is a file" in output
+    assert "point it at a directory" in output
+
+
+def test_serve_empties_the_multiproc_dir_before_its_app_writes_samples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dead process's samples left in PROMETHEUS_MULTIPROC_DIR are removed when `jobintel
+    serve` starts, so its /metrics counts only what the new process does."""
+    directory = prepare_multiprocess_dir(tmp_path / "prom")
+    monkeypatch.setenv(ENV, str(directory))  # spawned children import prometheus_client with it
+    stale = multiprocessing.get_context("spawn").Process(target=_stale_worker)
+    stale.start()
+    stale.join(timeout=60)
+    assert stale.exitcode == 0
+    stale_files = set(directory.iterdir())
+    assert stale_files
+    stale_get = collecting_registry(directory).get_sample_value
+    assert stale_get("jobintel_runs_total", {"status": "failed"}) == 7
+
+    port = free_port()
+    env = {
+        **os.environ,
+        ENV: str(directory),
+        "JOBINTEL_DATA_DIR": str(tmp_path / "data"),
+        "JOBINTEL_METRICS_PUBLIC": "true",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jobintel", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        text = _first_scrape(f"http://127.0.0.1:{port}/metrics", server)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert text is not None, output
+    found = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert found[("jobintel_runs_total", (("status", "failed"),))] == 0
+    assert not any(name == "jobintel_external_calls_total" for name, _ in found)
+    assert not stale_files & set(directory.iterdir())  # the dead pid's files are gone
+    assert any(directory.iterdir())  # the server writes its own
+
+
+def _stale_worker() -> None:
+    """A process that ran before the server: its counters must not survive a restart."""
+    from jobintel.observability import Metrics
+
+    metrics = Metrics()
+    metrics.runs.labels(status="failed").inc(7)
+    metrics.external_calls.labels(service="openai", model="gpt-x", outcome="ok").inc(3)
+
+
+def _first_scrape(url: str, server: subprocess.Popen[str]) -> str | None:
+    for _ in range(600):
+        if server.poll() is not None:
+            return None
+        try:
+            response = httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.05)
+            continue
+        assert response.status_code == 200, response.text
+        return response.text
+    return None

@@ -52,6 +52,7 @@ def serve(
             "with `jobintel tokens create NAME --scope admin`",
             highlight=False,
         )
+    _prepare_metrics_dir()  # before the app (and its metrics) exist
     uvicorn.run(
         create_app(settings),
         host=bind,
@@ -59,3 +60,28 @@ def serve(
         log_level=settings.log_level.lower(),
         server_header=False,
     )
+
+
+def _prepare_metrics_dir() -> None:
+    """Empty ``PROMETHEUS_MULTIPROC_DIR`` when set, so no earlier process's samples count."""
+    from jobintel.observability.multiprocess import (
+        ENV,
+        multiprocess_dir,
+        prepare_multiprocess_dir,
+    )
+
+    directory = multiprocess_dir()
+    if directory is None:
+        return
+    try:
+        prepare_multiprocess_dir(directory)
+    except ValueError as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        err_console.print(
+            f"error: cannot empty {ENV}={directory} ({exc.strerror or exc}): point it at a "
+            "directory this user can write, or unset it to keep metrics in memory",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_USAGE) from None

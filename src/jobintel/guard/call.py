@@ -265,7 +265,6 @@ class Guard:
             if bound is None:
                 bound = self.limiter.policy_for(key).max_wait_s
             bound = max(0.0, min(bound, deadline - time.monotonic()))
-            waited_from = time.perf_counter()
             if isinstance(request, ChatRequest):
                 permit = await self.limiter.acquire(
                     key, tokens=estimate_tokens(request), max_wait_s=bound
@@ -274,7 +273,7 @@ class Guard:
                 permit = await self.limiter.acquire(
                     key, tokens=0, credits=worst_case_credits(request), max_wait_s=bound
                 )
-            limiter_wait = time.perf_counter() - waited_from
+            limiter_wait = permit.waited_s
             try:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

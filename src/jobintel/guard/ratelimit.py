@@ -158,6 +158,8 @@ class RateLimiter:
             )
         started = self._clock()
         granted = False
+        # Granted on the first look means no wait, whatever the state's round trip took.
+        queued = False
         wake = asyncio.Event()
         me = object()
         self._local.setdefault(key, {})[me] = wake
@@ -172,13 +174,14 @@ class RateLimiter:
                         tokens=tokens,
                         credits=credits,
                         granted_at=outcome.at,
-                        waited_s=outcome.at - started,
+                        waited_s=outcome.at - started if queued else 0.0,
                         _limiter=self,
                         _grant_id=outcome.grant_id,
                         _day=day,
                     )
                 if isinstance(outcome, QuotaSpent):
                     raise self._refuse(self._quota_exceeded(key, service, outcome, bound))
+                queued = True
                 ask = replace(ask, waiter_id=outcome.waiter_id)
                 if outcome.at - started > bound:
                     raise self._refuse(

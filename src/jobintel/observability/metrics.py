@@ -15,9 +15,20 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from jobintel.guard.breaker import CircuitOpen
+from jobintel.guard.budget_types import BudgetExceeded
 from jobintel.guard.call import CallRecord
 from jobintel.guard.events import GuardEvent, GuardEventKind
+from jobintel.guard.ratelimit_types import RateLimitWaitExceeded
 from jobintel.observability.multiprocess import collecting_registry, multiprocess_dir
+from jobintel.providers.errors import (
+    FetchRefused,
+    ProviderMalformed,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from jobintel.settings import LLM_STAGES
 from jobintel.store import EventRecord
 
@@ -30,14 +41,40 @@ KNOWN_SERVICES = ("openai", "anthropic", "openrouter", "compatible", "ollama", "
 #: Pipeline stages with a pre-initialised series (other stage names still get one on use).
 KNOWN_STAGES = ("ingest", *LLM_STAGES)
 STAGE_OUTCOMES = ("succeeded", "degraded", "failed", "skipped", "restored")
+#: Stage outcomes that carry a duration, whose histogram series are pre-initialised.
+TIMED_STAGE_OUTCOMES = ("succeeded", "degraded", "failed")
+#: An attempt's outcome: "ok" or the class name of the error the guard raised. Each route's
+#: series exist at 0 from its first call (or first scrape), so the first error is a rate.
+CALL_OUTCOMES = (
+    "ok",
+    *(
+        error.__name__
+        for error in (
+            ProviderTimeout,
+            ProviderUnavailable,
+            ProviderRateLimited,
+            ProviderRejected,
+            ProviderMalformed,
+            FetchRefused,
+            CircuitOpen,
+            BudgetExceeded,
+            RateLimitWaitExceeded,
+        )
+    ),
+)
 RUN_STATUSES = ("succeeded", "failed", "partial", "cancelled", "interrupted")
 BUDGET_SCOPES = ("day", "month")
 SEVERITIES = ("info", "warning", "critical")
 TOKEN_KINDS = ("input", "output", "cached_read", "cache_write", "reasoning")
 #: Gauge value per breaker state (documented in the metric's help).
 BREAKER_STATES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+RATELIMIT_OUTCOMES = ("granted", "refused", "penalized")
+#: A granted attempt counts as having waited from this long on; shorter is the limiter's
+#: own bookkeeping (a store round trip), not a wait for room.
+WAITED_S = 0.01
 
 _CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _STAGE_BUCKETS = (0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 _STAGE_KINDS = {f"stage_{outcome}": outcome for outcome in STAGE_OUTCOMES}
 _OTHER = "other"
@@ -112,9 +149,25 @@ class Metrics:
         )
         self.ratelimit_waits = Counter(
             "jobintel_ratelimit_waits_total",
-            "Rate-limiter waits by key and outcome (granted, refused, penalized after a 429).",
+            "Rate-limiter waits by key and outcome (granted after waiting, refused, "
+            "penalized after a 429).",
             ["key", "outcome"],
             registry=own,
+        )
+        self.ratelimit_wait = Histogram(
+            "jobintel_ratelimit_wait_seconds",
+            "Time an attempt waited for rate-limit room before it was granted (0 at once).",
+            ["key"],
+            buckets=_WAIT_BUCKETS,
+            registry=own,
+        )
+        self.ratelimit_headroom = Gauge(
+            "jobintel_ratelimit_headroom_ratio",
+            "Fraction of a limiter key's per-minute requests or tokens still free (0 while "
+            "the provider asked to back off; absent when that kind is unlimited).",
+            ["key", "kind"],
+            registry=own,
+            multiprocess_mode="mostrecent",
         )
         self.guard_events = Counter(
             "jobintel_guard_events_total",
@@ -156,6 +209,8 @@ class Metrics:
             registry=own,
             multiprocess_mode="mostrecent",
         )
+        self._headroom_series: set[tuple[str, str]] = set()
+        self._routes: set[tuple[str, str]] = set()
         self._initialise()
 
     def _initialise(self) -> None:
@@ -165,6 +220,8 @@ class Metrics:
         for stage in KNOWN_STAGES:
             for outcome in STAGE_OUTCOMES:
                 self.stage_outcomes.labels(stage=stage, outcome=outcome)
+            for outcome in TIMED_STAGE_OUTCOMES:
+                self.stage_duration.labels(stage=stage, outcome=outcome)
         for status in RUN_STATUSES:
             self.runs.labels(status=status)
         for kind in typing.get_args(GuardEventKind):
@@ -177,6 +234,7 @@ class Metrics:
         """A gateway observer (``gateway.observe(metrics.observe_call)``): one attempt."""
         model = record.model or "none"
         service = record.service
+        self.prepare_route(service, model)
         self.external_calls.labels(service=service, model=model, outcome=record.outcome).inc()
         self.external_call_duration.labels(service=service, operation=record.operation).observe(
             max(record.latency_s, 0.0)
@@ -197,6 +255,30 @@ class Metrics:
                 self.external_tokens.labels(service=service, model=model, kind=kind).inc(count)
         if record.cost_usd > 0:
             self.external_cost.labels(service=service, model=model).inc(float(record.cost_usd))
+        # Only an attempt the limiter let through reaches the breaker (and has its state).
+        if record.breaker_state is not None:
+            key = f"{service}:{record.model}" if record.model else service  # as the gateway keys
+            wait = max(record.limiter_wait_s, 0.0)
+            self.ratelimit_wait.labels(key=key).observe(wait)
+            if wait >= WAITED_S:
+                self.ratelimit_waits.labels(key=key, outcome="granted").inc()
+
+    def prepare_route(self, service: str, model: str) -> None:
+        """Create a ``service``/``model`` route's call series for every outcome at 0."""
+        if (service, model) in self._routes:
+            return
+        self._routes.add((service, model))
+        for outcome in CALL_OUTCOMES:
+            self.external_calls.labels(service=service, model=model, outcome=outcome)
+
+    def prepare_routes(self, settings: Settings) -> None:
+        """``prepare_route`` for every model route the settings give a pipeline stage."""
+        from jobintel.providers.registry import stage_route
+
+        for stage in LLM_STAGES:
+            route = stage_route(settings, stage)
+            if route is not None:
+                self.prepare_route(route.provider, route.model)
 
     @contextmanager
     def in_flight(self, service: str) -> Iterator[None]:
@@ -236,10 +318,21 @@ class Metrics:
     async def refresh_from_store(
         self, store: Store, settings: Settings, *, now: datetime | None = None
     ) -> None:
-        """Set the gauges that mirror the store (budgets, runs, queue); call at scrape time."""
+        """Set the gauges that mirror the store (budgets, runs, queue, breakers, limiter
+        headroom) and create the configured routes' series; call at scrape time."""
         from jobintel.observability.store_gauges import read_gauges
 
+        self.prepare_routes(settings)
         values = await read_gauges(store, settings, now=now)
+        for key, state in values.breakers.items():
+            if state in BREAKER_STATES:
+                self.breaker_state.labels(key=key).set(BREAKER_STATES[state])
+        self._set_headroom(values.headroom)
+        for key in values.limiter_keys:
+            # Every known limiter key's series exist before its first wait.
+            self.ratelimit_wait.labels(key=key)
+            for outcome in RATELIMIT_OUTCOMES:
+                self.ratelimit_waits.labels(key=key, outcome=outcome)
         for scope in BUDGET_SCOPES:
             self.budget_spent.labels(scope=scope).set(float(values.spent_usd.get(scope, 0)))
             limit = values.limit_usd.get(scope)
@@ -250,6 +343,13 @@ class Metrics:
         self.runs_running.set(values.running)
         self.run_oldest_running.set(values.oldest_running_s)
         self.queue_depth.set(values.queued)
+
+    def _set_headroom(self, headroom: dict[tuple[str, str], float]) -> None:
+        for (key, kind), ratio in headroom.items():
+            self.ratelimit_headroom.labels(key=key, kind=kind).set(ratio)
+        for stale in self._headroom_series - set(headroom):
+            self.ratelimit_headroom.remove(*stale)  # the limit was lifted: no stale series
+        self._headroom_series = set(headroom)
 
     def _limited_scopes(self) -> set[str]:
         return {

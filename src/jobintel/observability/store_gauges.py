@@ -1,4 +1,5 @@
-"""What the store-backed gauges show: current budget scopes, running and queued runs."""
+"""What the store-backed gauges show: current budget scopes, running and queued runs,
+breaker states and rate-limit headroom (all shared state, so every process agrees)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from jobintel.guard.breaker_sql import SqlCircuitBreaker
 from jobintel.guard.budget_sql import SqlBudgets
 from jobintel.guard.budget_types import scopes_for
 from jobintel.guard.policies import budget_limits
@@ -26,6 +28,13 @@ class StoreGauges:
     running: int = 0
     queued: int = 0
     oldest_running_s: float = 0.0
+    #: State of every breaker that has seen a call, by key.
+    breakers: dict[str, str] = field(default_factory=dict)
+    #: Free fraction of each limiter key's per-minute window, by (key, "requests"|"tokens");
+    #: a kind without a limit is absent, and a key told to back off has 0.
+    headroom: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: Every configured or used limiter key.
+    limiter_keys: tuple[str, ...] = ()
 
 
 async def read_gauges(
@@ -50,13 +59,36 @@ async def read_gauges(
         if keys.get(status.kind) == status.key:
             spent[status.kind] = status.spent_usd
     running, queued, oldest = await asyncio.to_thread(_runs, store, at)
+    breakers = await SqlCircuitBreaker(store.engine).snapshot()
+    headroom, limiter_keys = await asyncio.to_thread(_headroom, store, settings, at)
     return StoreGauges(
         spent_usd=spent,
         limit_usd=limit_usd,
         running=running,
         queued=queued,
         oldest_running_s=oldest,
+        breakers={breaker.key: breaker.state for breaker in breakers},
+        headroom=headroom,
+        limiter_keys=limiter_keys,
     )
+
+
+def _headroom(
+    store: Store, settings: Settings, now: datetime
+) -> tuple[dict[tuple[str, str], float], tuple[str, ...]]:
+    # The health page's reading of the limiter's shared state, as ratios.
+    from jobintel.service.limiter_health import limiter_headroom
+
+    ratios: dict[tuple[str, str], float] = {}
+    rows = limiter_headroom(store.engine, settings, now=now.timestamp())
+    for row in rows:
+        for kind, limit, left in (
+            ("requests", row.rpm, row.requests_headroom),
+            ("tokens", row.tpm, row.tokens_headroom),
+        ):
+            if limit and left is not None:
+                ratios[(row.key, kind)] = 0.0 if row.backoff_until else left / limit
+    return ratios, tuple(row.key for row in rows)
 
 
 def _runs(store: Store, now: datetime) -> tuple[int, int, float]:
