@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,11 +28,16 @@ from jobintel.guard.budget import BudgetLimits
 from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
 from jobintel.observability.alerts.config import alert_config
+from jobintel.observability.metrics import Metrics
+from jobintel.observability.metrics_server import check_port_free, serving_metrics
 from jobintel.observability.telemetry import Telemetry
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
 from jobintel.providers.registry import check_routes
 from jobintel.settings import Settings
 from jobintel.store import Store
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 Budget = Annotated[
     list[str] | None,
@@ -47,6 +52,28 @@ Strategy = Annotated[
     typer.Option(
         "--strategy",
         help="auto (LLM where configured), deterministic (no model calls) or llm",
+    ),
+]
+
+
+def _free_metrics_port(port: int | None) -> int | None:
+    """Refuse a busy --metrics-port before the run is planned."""
+    if port is not None:
+        try:
+            check_port_free(port, option="--metrics-port")
+        except JobintelError as exc:
+            raise fail(exc) from None
+    return port
+
+
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=1,
+        max=65535,
+        callback=_free_metrics_port,
+        help="Serve this run's Prometheus metrics at http://127.0.0.1:PORT/metrics while it runs",
     ),
 ]
 
@@ -74,6 +101,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     strategy: Strategy = None,
     budget: Budget = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Run the pipeline over postings and write a dossier for each."""
     overrides: dict[str, object] = {}
@@ -119,8 +147,8 @@ def run(
             raise fail(exc) from None
 
         async def work() -> RunSummary:
-            async with _observed(settings, store, bus, limits) as gateway:
-                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
+            async with _observed(settings, store, bus, limits, metrics_port) as (gateway, tracer):
+                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway, tracer=tracer)
                 return await runner.execute(run_id, concurrency=concurrency)
 
         summary = _execute(store, bus, run_id, work, quiet=quiet)
@@ -138,6 +166,7 @@ def rerun(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     strategy: Strategy = None,
     budget: Budget = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Re-run one stage (and every stage that depends on it) of a stored run."""
     if stage not in PIPELINE:
@@ -167,8 +196,8 @@ def rerun(
         limits = _run_limits(settings, store, run_id, budget_overrides)
 
         async def work() -> RunSummary:
-            async with _observed(settings, store, bus, limits) as gateway:
-                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway)
+            async with _observed(settings, store, bus, limits, metrics_port) as (gateway, tracer):
+                runner = PipelineRunner(store, settings, bus=bus, gateway=gateway, tracer=tracer)
                 return await runner.rerun(run_id, stage, job_ids=job_ids)
 
         summary = _execute(store, bus, run_id, work, quiet=quiet)
@@ -242,14 +271,22 @@ def _run_limits(
 
 @asynccontextmanager
 async def _observed(
-    settings: Settings, store: Store, bus: EventBus, limits: BudgetLimits
-) -> AsyncIterator[Gateway | None]:
-    """The run's gateway, with alerts (and metrics, tracing) following the run."""
-    telemetry = Telemetry.from_settings(settings, store)  # settings checked at start
+    settings: Settings,
+    store: Store,
+    bus: EventBus,
+    limits: BudgetLimits,
+    metrics_port: int | None = None,
+) -> AsyncIterator[tuple[Gateway | None, Tracer | None]]:
+    """The run's gateway and tracer, with alerts (and metrics, tracing) following the run."""
+    metrics = Metrics() if metrics_port is not None else None
+    telemetry = Telemetry.from_settings(settings, store, metrics=metrics)  # settings checked
     stop = telemetry.subscribe(bus)
     try:
-        async with telemetry.running(), telemetry.gateway(settings, store, limits) as gateway:
-            yield gateway
+        with serving_metrics(
+            metrics, metrics_port, store=store, settings=settings, option="--metrics-port"
+        ):
+            async with telemetry.running(), telemetry.gateway(settings, store, limits) as gateway:
+                yield gateway, telemetry.tracer
     finally:
         stop()
 

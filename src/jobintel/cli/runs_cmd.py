@@ -10,6 +10,7 @@ from rich.table import Table
 
 from jobintel.cli.common import console, fail, open_store, settings_or_exit
 from jobintel.errors import JobintelError
+from jobintel.observability.tracing import stored_trace_id
 from jobintel.pipeline import PIPELINE, EventKind
 
 _STATUS_MARK = {
@@ -57,6 +58,9 @@ def show(run_id: Annotated[str, typer.Argument(help="Run id from `jobintel runs`
             f"run [bold]{info.id}[/bold] · {info.status} · {info.jobs} job(s) · out {escape(info.out_dir)}",
             highlight=False,
         )
+        trace_id = stored_trace_id(info.options)
+        if trace_id is not None:
+            console.print(f"trace {trace_id}", highlight=False)
         table = Table(title_justify="left")
         table.add_column("job")
         table.add_column("role", overflow="fold")

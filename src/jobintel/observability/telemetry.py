@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
@@ -27,6 +27,12 @@ from jobintel.pipeline.events import EventBus
 from jobintel.providers.registry import stage_route
 from jobintel.settings import LLM_STAGES, Settings
 from jobintel.store import Store
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Tracer
+
+    from jobintel.observability.tracing import Tracing
 
 log = logging.getLogger("jobintel.observability")
 
@@ -44,19 +50,38 @@ class Telemetry:
         *,
         metrics: Metrics | None = None,
         alerts: AlertEngine | None = None,
+        tracing: Tracing | None = None,
         tick_s: float = TICK_S,
     ) -> None:
         self.metrics = metrics
         self.alerts = alerts
+        self.tracing = tracing
         self.tick_s = tick_s
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, store: Store, *, metrics: Metrics | None = None
+        cls,
+        settings: Settings,
+        store: Store,
+        *,
+        metrics: Metrics | None = None,
+        span_exporter: SpanExporter | None = None,
     ) -> Telemetry:
-        """Alerts from ``JOBINTEL_ALERT_*`` (history in ``store``; channels optional)."""
+        """Alerts from ``JOBINTEL_ALERT_*`` (history in ``store``; channels optional), and
+        traces when ``tracing_enabled`` (to ``span_exporter``, else the OTLP endpoint)."""
         alerts = AlertEngine(alert_config(settings), engine=store.engine)
-        return cls(metrics=metrics, alerts=alerts)
+        tracing = None
+        if settings.tracing_enabled:
+            # Imported here: with tracing off, the SDK is never loaded nor set up.
+            from jobintel.observability.tracing import Tracing
+
+            tracing = Tracing.from_settings(settings, exporter=span_exporter)
+        return cls(metrics=metrics, alerts=alerts, tracing=tracing)
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """The tracer for runs and stages (None when tracing is off: no spans at all)."""
+        return self.tracing.tracer if self.tracing is not None else None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -76,6 +101,9 @@ class Telemetry:
             gateway.around(self._in_flight)
         if self.alerts is not None:
             gateway.observe(_never_raise(self.alerts.on_call))
+        if self.tracing is not None:
+            gateway.around(self.tracing.call_scope)
+            gateway.observe(_never_raise(self.tracing.on_call))
 
     def subscribe(self, bus: EventBus) -> Callable[[], None]:
         """Follow ``bus``'s progress events; returns the function that stops it."""
@@ -149,10 +177,14 @@ class Telemetry:
                 log.exception("alert rules could not be evaluated")
 
     def close(self) -> None:
-        """Evaluate once more, deliver what is queued, release resources."""
-        if self.alerts is not None:
-            self.tick()
-            self.alerts.close()
+        """Evaluate once more, deliver what is queued, export the spans, release resources."""
+        try:
+            if self.alerts is not None:
+                self.tick()
+                self.alerts.close()
+        finally:
+            if self.tracing is not None:
+                self.tracing.close()
 
 
 def _never_raise(handler: Callable[[T], None]) -> Callable[[T], None]:
@@ -162,6 +194,6 @@ def _never_raise(handler: Callable[[T], None]) -> Callable[[T], None]:
         try:
             handler(item)
         except Exception:
-            log.exception("an alert rule failed on %s", type(item).__name__)
+            log.exception("an observer failed on %s", type(item).__name__)
 
     return safe

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -16,6 +17,13 @@ from jobintel import context
 from jobintel.errors import JobintelError, StrategyUnavailable
 from jobintel.guard import CallMeta, Gateway
 from jobintel.models import MasterCV, Published
+from jobintel.observability.tracing import (
+    run_span,
+    stage_outcome,
+    stage_span,
+    trace_id_of,
+    with_trace_id,
+)
 from jobintel.pipeline.dag import StageGraph
 from jobintel.pipeline.events import EventBus, EventKind
 from jobintel.pipeline.llm import StageLLM, StageResearch
@@ -25,6 +33,9 @@ from jobintel.providers.registry import stage_route
 from jobintel.settings import Settings
 from jobintel.store import JobInfo, Store
 from jobintel.store.tables import utcnow
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +75,27 @@ class PipelineRunner:
         bus: EventBus | None = None,
         graph: StageGraph = PIPELINE,
         gateway: Gateway | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.bus = bus or EventBus(store)
         self.graph = graph
         self.gateway = gateway
+        #: Spans for the run and its stages; None (tracing off) makes none at all.
+        self.tracer = tracer
 
     async def execute(self, run_id: str, *, concurrency: int | None = None) -> RunSummary:
         """Run (or resume) every job of ``run_id``; completed stages are restored, not redone."""
+        with run_span(self.tracer, run_id, "run") as span:
+            return await self._execute(run_id, concurrency, span)
+
+    async def _execute(self, run_id: str, concurrency: int | None, span: Span | None) -> RunSummary:
         run = await asyncio.to_thread(self.store.run, run_id)
         _refuse_if_live_elsewhere(run_id, run.status, run.options)
-        options = {**run.options, "pid": os.getpid(), "host": socket.gethostname()}
+        options = with_trace_id(
+            {**run.options, "pid": os.getpid(), "host": socket.gethostname()}, trace_id_of(span)
+        )
         await asyncio.to_thread(self.store.set_run_status, run_id, "running", options=options)
         await self.bus.apublish(run_id, EventKind.RUN_STARTED, message=f"{run.jobs} job(s)")
         cv = await asyncio.to_thread(self.store.candidate, run.candidate_id)
@@ -96,6 +116,8 @@ class PipelineRunner:
             )
             raise
         status = _run_status([o.status for o in outcomes])
+        if span is not None:
+            span.set_attributes({"jobintel.jobs": len(jobs), "jobintel.outcome": status})
         await asyncio.to_thread(self.store.set_run_status, run_id, status)
         await self.bus.apublish(run_id, EventKind.RUN_FINISHED, message=status)
         return RunSummary(run_id=run_id, status=status, jobs=tuple(outcomes))
@@ -110,9 +132,12 @@ class PipelineRunner:
     ) -> RunSummary:
         """Forget ``stage`` and everything downstream of it, then execute the run again."""
         stages = self.graph.descendants([stage])  # raises KeyError naming the valid stages
-        ids = list(job_ids) or [job.id for job in await asyncio.to_thread(self.store.jobs, run_id)]
-        await asyncio.to_thread(self.store.forget_stages, ids, stages)
-        return await self.execute(run_id, concurrency=concurrency)
+        with run_span(self.tracer, run_id, "rerun", rerun_stage=stage) as span:
+            ids = list(job_ids) or [
+                job.id for job in await asyncio.to_thread(self.store.jobs, run_id)
+            ]
+            await asyncio.to_thread(self.store.forget_stages, ids, stages)
+            return await self._execute(run_id, concurrency, span)
 
     async def _execute_job(
         self, run_id: str, job: JobInfo, cv: MasterCV, candidate_id: int
@@ -169,6 +194,8 @@ class PipelineRunner:
                 blocked = [n for n in spec.needs if status.get(n) not in USABLE]
                 if blocked:
                     status[name] = "skipped"
+                    with stage_span(self.tracer, run_id, job.id, name) as skipped:
+                        stage_outcome(skipped, "skipped")
                     await self.bus.apublish(
                         run_id,
                         EventKind.STAGE_SKIPPED,
@@ -193,8 +220,17 @@ class PipelineRunner:
                 await self.bus.apublish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
                 try:
-                    with context.bind(stage=name):
+                    with (
+                        stage_span(self.tracer, run_id, job.id, name) as span,
+                        context.bind(stage=name),
+                    ):
                         output, strategy, reason = await self._run_strategies(spec, ctx)
+                        stage_outcome(
+                            span,
+                            "degraded" if reason else "succeeded",
+                            strategy=strategy,
+                            reason=reason,
+                        )
                 except Exception as exc:
                     finished = utcnow()
                     log.exception(

@@ -47,7 +47,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
             app.state.metrics = metrics
             app.state.telemetry = telemetry
             app.state.executor = InProcessExecutor(
-                app.state.store, settings, gateway_factory=telemetry.gateway
+                app.state.store,
+                settings,
+                gateway_factory=telemetry.gateway,
+                tracer=telemetry.tracer,
             )
             unsubscribe = telemetry.subscribe(app.state.executor.bus)
             async with telemetry.running():

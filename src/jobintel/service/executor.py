@@ -24,7 +24,7 @@ from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
 
 if TYPE_CHECKING:
-    pass
+    from opentelemetry.trace import Tracer
 from jobintel.guard.policies import budget_limits
 from jobintel.pipeline import EventBus, EventKind, PipelineRunner
 from jobintel.service.planning import plan_jobs
@@ -169,11 +169,14 @@ class InProcessExecutor:
         settings: Settings,
         *,
         gateway_factory: GatewayFactory = default_gateway,
+        tracer: Tracer | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.bus = EventBus(store)
         self._gateway_factory = gateway_factory
+        #: Spans of each run and its stages (the app passes ``Telemetry.tracer``).
+        self._tracer = tracer
         self._slots = asyncio.Semaphore(settings.service_workers)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._claimed: set[str] = set()
@@ -309,7 +312,9 @@ class InProcessExecutor:
                 settings = run_settings(self.settings, options)
                 limits = run_limits(settings, options)
                 async with self._gateway_factory(settings, self.store, limits) as gateway:
-                    runner = PipelineRunner(self.store, settings, bus=self.bus, gateway=gateway)
+                    runner = PipelineRunner(
+                        self.store, settings, bus=self.bus, gateway=gateway, tracer=self._tracer
+                    )
                     await action(runner, options)
         except asyncio.CancelledError:
             if self._closing:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from jobintel.guard.ledger import CostLedger
+from jobintel.observability.tracing import earlier_trace_ids, stored_trace_id
 from jobintel.pipeline import PIPELINE, EventKind
 from jobintel.service.api.schemas import Progress
 from jobintel.service.executor import FINISHED
@@ -89,6 +90,9 @@ class RunPage:
     cost_usd: Decimal
     problems: list[str]
     notes: list[str]
+    #: The OpenTelemetry trace of the latest execution (None: not traced), and earlier ones.
+    trace_id: str | None = None
+    earlier_traces: tuple[str, ...] = ()
 
 
 def is_live(status: str) -> bool:
@@ -162,4 +166,13 @@ def run_page(store: Store, run_id: str) -> RunPage:
         else:
             notes.append(f"Duplicate: {event.message}")
     total = sum((cost for cost, _ in spend.values()), Decimal(0))
-    return RunPage(run=run, live=live, jobs=jobs, cost_usd=total, problems=problems, notes=notes)
+    return RunPage(
+        run=run,
+        live=live,
+        jobs=jobs,
+        cost_usd=total,
+        problems=problems,
+        notes=notes,
+        trace_id=stored_trace_id(run.options),
+        earlier_traces=tuple(earlier_trace_ids(run.options)),
+    )

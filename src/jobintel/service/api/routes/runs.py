@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Response
 from jobintel.errors import JobintelError, RunNotFound
 from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
+from jobintel.observability.tracing import stored_trace_id
 from jobintel.pipeline import PIPELINE, EventKind
 from jobintel.providers.registry import check_routes
 from jobintel.service import queries
@@ -203,6 +204,7 @@ def _detail(store: Store, run_id: str) -> RunDetail:
         cost_usd=sum(costs.values(), Decimal(0)),
         jobs=jobs,
         problems=problems,
+        trace_id=stored_trace_id(run.options),
     )
 
 
