@@ -1,16 +1,31 @@
-"""Logging set-up: console or JSON lines on stderr, with run/job/stage ids when present."""
+"""Logging set-up: console or JSON lines on stderr, with run/job/stage ids when present.
+
+Every line also goes through a ``Redactor`` holding the secret values of the settings (API
+keys, webhook URLs, SMTP password, OTLP headers, the database password), so a secret that
+reaches a log message by accident (an error echoing a URL, a provider quoting a key) is
+printed as ``***``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from jobintel import context
 from jobintel.settings import Settings
 
 _CONTEXT_KEYS = ("run_id", "job_id", "stage", "trace_id", "span_id")
+#: Shorter values are not redacted: replacing "a" or "1234" everywhere would garble logs.
+_MIN_SECRET_CHARS = 6
+MASK = "***"
 
 
 class ContextFilter(logging.Filter):
@@ -24,23 +39,92 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class Redactor:
+    """Replaces every known secret value in a text with ``***``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a URL is masked whole before its token part is.
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= _MIN_SECRET_CHARS}, key=len, reverse=True
+        )
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The secret values in ``settings``: every ``SecretStr`` (also inside dicts), the token
+    part of secret URLs, and the database password."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        values = value.values() if isinstance(value, dict) else [value]
+        for item in values:
+            if isinstance(item, SecretStr) and item.get_secret_value():
+                secret = item.get_secret_value().strip()
+                found.append(secret)
+                found.extend(_url_secret_parts(secret))
+    try:
+        password = make_url(settings.effective_database_url).password
+    except Exception:
+        password = None
+    if password:
+        found.append(str(password))
+    return found
+
+
+def _url_secret_parts(value: str) -> list[str]:
+    """A webhook URL's path and query (where its token lives), e.g. ``/services/T0/B0/x``."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return []
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return []
+    tail = [p for p in (parts.path, parts.query, parts.password) if p and p != "/"]
+    return tail
+
+
+Redact = Callable[[str], str]
+
+
+def _keep(text: str) -> str:
+    return text
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ms), level, logger, event, ids, exc."""
+
+    def __init__(self, redact: Redact | None = None) -> None:
+        super().__init__()
+        self._redact = redact or _keep
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": self._redact(record.getMessage()),
         }
         for key in _CONTEXT_KEYS:
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = self._redact(self.formatException(record.exc_info))
         return json.dumps(payload, default=str)
 
 
 class ConsoleFormatter(logging.Formatter):
+    def __init__(self, redact: Redact | None = None) -> None:
+        super().__init__()
+        self._redact = redact or _keep
+
     def format(self, record: logging.LogRecord) -> str:
         context = " ".join(
             f"{key}={getattr(record, key)}" for key in _CONTEXT_KEYS if hasattr(record, key)
@@ -49,13 +133,16 @@ class ConsoleFormatter(logging.Formatter):
         text = f"{base} [{context}]" if context else base
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return self._redact(text)
 
 
 def configure_logging(settings: Settings) -> None:
-    """Route jobintel's logs to stderr in the configured format and level."""
+    """Route jobintel's logs to stderr in the configured format and level, secrets masked."""
+    redact = Redactor(secret_values(settings))
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else ConsoleFormatter())
+    handler.setFormatter(
+        JsonFormatter(redact) if settings.log_format == "json" else ConsoleFormatter(redact)
+    )
     handler.addFilter(ContextFilter())
     root = logging.getLogger("jobintel")
     root.handlers[:] = [handler]

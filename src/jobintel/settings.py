@@ -8,6 +8,7 @@ variables, a ``.env`` file in the working directory, an optional TOML file (``--
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
@@ -26,6 +28,7 @@ from sqlalchemy.engine import make_url
 from jobintel.errors import ConfigError
 
 DEFAULT_MAX_INPUT_BYTES = 1_000_000
+_FIELD_IN_ERROR = re.compile(r'field "(\w+)"')
 
 
 class RateLimitSpec(BaseModel):
@@ -250,6 +253,12 @@ class Settings(BaseSettings):
         default=0.20, gt=0, le=1, description="External call failure fraction that alerts"
     )
     alert_window_s: float = Field(default=300.0, gt=0, description="Failure-rate window")
+    alert_send_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per channel per alert notification"
+    )
+    alert_retry_backoff_s: float = Field(
+        default=1.0, ge=0, description="First wait between alert delivery attempts (doubles)"
+    )
 
     # --- tracing (OpenTelemetry; off by default, and free when off) -------------------
     tracing_enabled: bool = Field(default=False, description="Record OpenTelemetry traces")
@@ -483,6 +492,19 @@ def load_settings(**overrides: Any) -> Settings:
             raise ConfigError([("JOBINTEL_CONFIG", f"{path} is not valid TOML: {exc}")]) from exc
     try:
         settings = Settings(**overrides)
+    except SettingsError as exc:
+        # A dict or list setting that is not JSON; pydantic-settings names only the field.
+        found = _FIELD_IN_ERROR.search(str(exc))
+        name = f"JOBINTEL_{found.group(1).upper()}" if found else "settings"
+        raise ConfigError(
+            [
+                (
+                    name,
+                    "is not valid JSON: write a list as JSON, e.g. "
+                    '["ops@example.com"], or a mapping, e.g. {"x-api-key": "..."}',
+                )
+            ]
+        ) from None
     except ValidationError as exc:
         problems: list[tuple[str, str]] = []
         for err in exc.errors():

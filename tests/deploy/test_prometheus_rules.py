@@ -210,3 +210,21 @@ def test_grafana_provisioning_points_at_a_dashboard_folder() -> None:
     assert provider["providers"][0]["options"]["path"]
     datasource = yaml.safe_load((grafana / "datasources" / "prometheus.example.yml").read_text())
     assert datasource["datasources"][0]["type"] == "prometheus"
+
+
+def test_external_failure_rule_leaves_out_the_same_refusals_as_the_in_process_rule() -> None:
+    """The Prometheus rule and the in-process alert both ignore calls the guard refused before
+    sending (budget, price, rate-limit wait, no provider), so they fire on the same thing."""
+    from jobintel.observability.alerts.rules import NOT_SENT
+
+    rules = yaml.safe_load((PROMETHEUS / "rules" / "jobintel.rules.yml").read_text())
+    (rule,) = [
+        r
+        for group in rules["groups"]
+        for r in group["rules"]
+        if r.get("alert") == "JobintelExternalApiFailureRateHigh"
+    ]
+    excluded = re.findall(r'outcome!~"([^"]+)"', rule["expr"])
+    assert len(excluded) == 3
+    for pattern in excluded:
+        assert set(pattern.split("|")) - {"ok"} == NOT_SENT

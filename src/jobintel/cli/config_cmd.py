@@ -7,8 +7,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from jobintel.cli.common import EXIT_USAGE, console, err_console, first_line, settings_or_exit
+from jobintel.observability.alerts.config import (
+    SEVERITIES,
+    AlertConfig,
+    SmtpChannelConfig,
+    alert_config,
+    mask_url,
+)
+from jobintel.observability.telemetry import settings_problems
 from jobintel.providers.registry import check_routes, stage_route
-from jobintel.settings import LLM_STAGES, check_writable_dir, redact_url_secrets
+from jobintel.settings import LLM_STAGES, Settings, check_writable_dir, redact_url_secrets
 from jobintel.store import create_db_engine, schema_is_current, upgrade_to_head
 
 app = typer.Typer(help="Inspect and check configuration.", no_args_is_help=True)
@@ -34,6 +42,7 @@ def check() -> None:
     console.print(routes)
 
     problems: list[tuple[str, str]] = list(check_routes(settings))
+    problems += _check_alerts(settings)
     if settings.database_url is None:
         problem = check_writable_dir(settings.data_dir)
         if problem:
@@ -55,3 +64,37 @@ def check() -> None:
             err_console.print(f"[red]error:[/red] {name}: {escape(message)}", highlight=False)
         raise typer.Exit(EXIT_USAGE)
     console.print("[green]configuration OK[/green]: database reachable, schema current")
+
+
+def _check_alerts(settings: Settings) -> list[tuple[str, str]]:
+    """Print the alert channels (URLs masked, no password) and return alerting problems."""
+    problems = settings_problems(settings)
+    if any(name.startswith("JOBINTEL_ALERT_") for name, _ in problems):
+        return problems
+    console.print(_alert_channels(alert_config(settings)))
+    return problems
+
+
+def _alert_channels(config: AlertConfig) -> Table | str:
+    if not config.channels:
+        return (
+            "alert channels: none (alerts are still recorded: `jobintel alerts`); set "
+            "JOBINTEL_ALERT_SLACK_URL, JOBINTEL_ALERT_WEBHOOK_URL or JOBINTEL_ALERT_SMTP_HOST"
+        )
+    table = Table(title="alert channels", title_justify="left")
+    table.add_column("channel")
+    table.add_column("destination", overflow="fold")
+    table.add_column("severities")
+    for channel in config.channels:
+        if isinstance(channel, SmtpChannelConfig):
+            auth = f" as {channel.username}" if channel.username else ""
+            tls = "STARTTLS" if channel.starttls else "no TLS"
+            where = (
+                f"smtp://{channel.host}:{channel.port} ({tls}{auth}) "
+                f"{channel.sender} -> {', '.join(channel.recipients)}"
+            )
+        else:
+            where = mask_url(channel.url)
+        severities = [s for s in SEVERITIES if channel.name in config.channel_names(s)]
+        table.add_row(channel.name, escape(where), ", ".join(severities) or "none routed")
+    return table

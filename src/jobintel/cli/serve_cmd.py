@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from jobintel.cli.common import EXIT_USAGE, err_console, open_store, settings_or_exit
+from jobintel.cli.common import EXIT_USAGE, err_console, fail, open_store, settings_or_exit
+from jobintel.errors import ConfigError
+from jobintel.observability.telemetry import settings_problems
 from jobintel.providers.netguard import is_loopback_host
 
 
@@ -35,6 +37,9 @@ def serve(
     if port is not None:
         overrides["service_port"] = port
     settings = settings_or_exit(**overrides)
+    problems = settings_problems(settings)
+    if problems:
+        raise fail(ConfigError(problems))
     bind = settings.service_host
     with open_store(settings) as store:
         protected = has_credentials(store.engine)

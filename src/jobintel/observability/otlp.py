@@ -66,6 +66,23 @@ def otlp_exporter(settings: Settings) -> SpanExporter | None:
     return OTLPSpanExporter(endpoint=endpoint, headers=headers, timeout=settings.otlp_timeout_s)
 
 
+def otlp_problems(settings: Settings) -> list[tuple[str, str]]:
+    """What is wrong with the OTLP settings (nothing when tracing is off), without
+    importing the exporter."""
+    if not settings.tracing_enabled or not settings.otlp_endpoint:
+        return []
+    problems: list[tuple[str, str]] = []
+    for check in (
+        lambda: traces_endpoint(str(settings.otlp_endpoint)),
+        lambda: _header_values(settings.otlp_headers),
+    ):
+        try:
+            check()
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
 def traces_endpoint(endpoint: str) -> str:
     """The full traces URL for ``endpoint``: a base URL gets ``/v1/traces`` appended, a URL
     already ending in ``/v1/traces`` is used as it is."""

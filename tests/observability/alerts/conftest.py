@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,3 +58,12 @@ def store(data_dir: Path) -> Iterator[Store]:
     store = Store.open(settings.effective_database_url)
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_jobintel_logger() -> Iterator[None]:
+    """CLI commands call ``configure_logging``: put the ``jobintel`` logger back afterwards."""
+    logger = logging.getLogger("jobintel")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

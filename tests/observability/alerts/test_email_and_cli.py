@@ -90,7 +90,8 @@ def test_email_firing_and_resolved_through_smtp_with_auth(
 def test_rejected_smtp_login_is_recorded_without_the_password(
     store: Store, clock: FakeClock, sleep: FakeSleep, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A wrong password fails the email channel (retried, recorded); the password is never logged."""
+    """A wrong password fails the email channel at once (a refused login is not retried),
+    recorded; the password is never logged."""
     caplog.set_level(logging.DEBUG)
     with smtp_server(username="alerts", password="right-pw") as inbox:
         engine = AlertEngine(
@@ -107,7 +108,8 @@ def test_rejected_smtp_login_is_recorded_without_the_password(
     assert inbox.messages == []
     (stored,) = AlertHistory(store.engine).recent()
     (delivery,) = stored.deliveries
-    assert (delivery.channel, delivery.outcome, delivery.attempts) == ("email", "failed", 2)
+    assert (delivery.channel, delivery.outcome, delivery.attempts) == ("email", "failed", 1)
+    assert sleep.waits == []
     assert delivery.error is not None and "SMTPAuthenticationError" in delivery.error
     assert "WRONG-pw-xyz" not in delivery.error + caplog.text
     assert "WRONG-pw-xyz" not in repr(_smtp(0, "WRONG-pw-xyz"))

@@ -401,3 +401,125 @@ def test_restart_keeps_dedup_and_resolves_restored_alerts(
         ("resolved", "breaker_open"),
     ]
     assert [a.state for a in AlertHistory(store.engine).recent()] == ["resolved", "resolved"]
+
+
+def test_a_4xx_answer_is_not_retried_but_429_is(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """A webhook answering 403 (a revoked token) fails after one attempt; 429 is retried."""
+    with webhook_receiver(statuses=[403, 429]) as hook:
+        engine = AlertEngine(
+            AlertConfig(channels=(WebhookChannelConfig(url=hook.url),)),
+            engine=store.engine,
+            clock=clock,
+            sleep=sleep,
+        )
+        try:
+            engine.on_guard_event(_breaker("open", "openai"))
+            engine.on_guard_event(_breaker("open", "anthropic"))
+            engine.flush()
+        finally:
+            engine.close()
+    outcomes = {
+        a.subject: [(d.outcome, d.attempts) for d in a.deliveries]
+        for a in AlertHistory(store.engine).recent()
+    }
+    assert outcomes == {"openai": [("failed", 1)], "anthropic": [("ok", 2)]}
+    assert len(hook.bodies) == 3
+
+
+def test_run_bound_budget_alerts_resolve_with_their_job_and_run(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """Stage and job budget alerts resolve when their job finishes, run and per-call ones when
+    the run does; a day budget alert outlives both."""
+    engine = _engine(AlertConfig(), store, clock, sleep)
+    try:
+        for key in ("stage:1:fit", "job:1", "job:2", "run:r1", "call", "day:2026-11-29"):
+            engine.on_guard_event(_budget(100, key))
+        engine.on_progress(_progress("job_finished", at=clock.now))  # job 1 of run r1
+        assert engine.active() == [
+            "budget_100:call",
+            "budget_100:day:2026-11-29",
+            "budget_100:job:2",
+            "budget_100:run:r1",
+        ]
+        engine.on_progress(_progress("run_finished", at=clock.now))
+        assert engine.active() == ["budget_100:day:2026-11-29", "budget_100:job:2"]
+    finally:
+        engine.close()
+    resolved = {a.subject: a.message for a in AlertHistory(store.engine).recent(state="resolved")}
+    assert resolved["job:1"] == "budget job:1: job 1 finished"
+    assert resolved["run:r1"] == "budget run:r1: run r1 finished"
+
+
+def test_restored_run_bound_budget_alerts_resolve_on_the_first_tick(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """A run budget alert left firing by an ended process is resolved by the next engine
+    instead of repeating forever; a month budget alert stays firing."""
+    first = _engine(AlertConfig(), store, clock, sleep)
+    try:
+        first.on_guard_event(_budget(80, "run:gone"))
+        first.on_guard_event(_budget(80, "month:2026-11"))
+        first.flush()
+    finally:
+        first.close()
+    second = _engine(AlertConfig(), store, clock, sleep)
+    try:
+        second.tick()
+        assert second.active() == ["budget_80:month:2026-11"]
+        second.flush()
+    finally:
+        second.close()
+    states = {a.subject: a.state for a in AlertHistory(store.engine).recent()}
+    assert states == {"run:gone": "resolved", "month:2026-11": "firing"}
+
+
+def test_guard_refusals_are_not_external_failures(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """Budget and pricing refusals never reach the provider, so they do not count towards
+    the external failure rate; circuit-open refusals do (they reflect the provider)."""
+
+    def call(outcome: str) -> CallRecord:
+        return CallRecord(
+            meta=CallMeta(), service="openai", operation="chat", model="m", attempt=1,
+            usage=Usage(), cost_usd=Decimal(0), latency_s=0.0, outcome=outcome,
+        )  # fmt: skip
+
+    engine = _engine(AlertConfig(), store, clock, sleep)
+    try:
+        for outcome in ["ok"] * 5 + ["BudgetExceeded", "PriceUnknown"] * 5:
+            engine.on_call(call(outcome))
+        assert engine.active() == []
+        for _ in range(2):
+            engine.on_call(call("CircuitOpen"))
+        assert engine.active() == ["external_failure_rate:openai"]
+    finally:
+        engine.close()
+
+
+def test_two_processes_sharing_a_store_notify_once(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """Two engines started together on one store (the service and a CLI run): the second to
+    see a breaker open or close sends nothing, so each state change is notified once."""
+    with webhook_receiver() as hook:
+        config = AlertConfig(channels=(WebhookChannelConfig(url=hook.url),))
+        service, cli = _engine(config, store, clock, sleep), _engine(config, store, clock, sleep)
+        try:
+            service.on_guard_event(_breaker("open"))
+            service.flush()
+            cli.on_guard_event(_breaker("open"))
+            cli.flush()
+            cli.on_guard_event(_breaker("closed"))
+            cli.flush()
+            service.on_guard_event(_breaker("closed"))
+            service.flush()
+        finally:
+            service.close()
+            cli.close()
+    assert [b["notification"] for b in hook.bodies] == ["firing", "resolved"]
+    ((state, sends),) = [(a.state, a.sends) for a in AlertHistory(store.engine).recent()]
+    assert (state, sends) == ("resolved", 2)

@@ -98,12 +98,13 @@ async def test_health_reports_breakers_and_limiter_headroom(tmp_path: Path) -> N
         }
 
 
-async def test_alerts_list_guard_events_newest_first(api: Api) -> None:
-    """/api/alerts returns the stored guard events, newest first, filterable by kind."""
+async def test_guard_events_are_listed_newest_first(api: Api) -> None:
+    """/api/guard-events returns the stored guard events, newest first, filterable by kind."""
     log = GuardEventLog(api.store.engine)
     log(GuardEvent(kind="budget_threshold", subject="day:2026-01-01", message="80% of the day"))
     log(GuardEvent(kind="breaker_transition", subject="openai", message="closed -> open"))
-    alerts = (await api.client.get("/api/alerts", headers=api.auth("read"))).json()["alerts"]
-    assert [a["kind"] for a in alerts] == ["breaker_transition", "budget_threshold"]
-    only = await api.client.get("/api/alerts?kind=budget_threshold", headers=api.auth("read"))
-    assert [a["subject"] for a in only.json()["alerts"]] == ["day:2026-01-01"]
+    read = api.auth("read")
+    events = (await api.client.get("/api/guard-events", headers=read)).json()["events"]
+    assert [a["kind"] for a in events] == ["breaker_transition", "budget_threshold"]
+    only = await api.client.get("/api/guard-events?kind=budget_threshold", headers=read)
+    assert [a["subject"] for a in only.json()["events"]] == ["day:2026-01-01"]

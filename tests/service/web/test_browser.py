@@ -250,3 +250,47 @@ def test_every_page_fits_a_phone_screen(
                 overflowing.append(f"{path}: {widths[0]} > {widths[1]}")
         context.close()
     assert not overflowing, f"pages wider than the phone screen: {overflowing}"
+
+
+def test_a_fired_alert_shows_on_the_alerts_page(
+    browser: Browser, settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    """An alert the engine fired and stored shows in the alert history, firing above resolved."""
+    from jobintel.guard.events import GuardEvent
+    from jobintel.observability.alerts import AlertConfig, AlertEngine
+
+    make_user(store)
+    engine = AlertEngine(AlertConfig(), engine=store.engine)
+    try:
+        for subject, to in (("anthropic:claude", "open"), ("anthropic:claude", "closed")):
+            engine.on_guard_event(
+                GuardEvent(kind="breaker_transition", subject=subject, message=to, data={"to": to})
+            )
+        engine.on_guard_event(
+            GuardEvent(
+                kind="breaker_transition",
+                subject="openai:gpt-4o-mini",
+                message="circuit breaker for openai:gpt-4o-mini: closed -> open (5 failures)",
+                data={"to": "open"},
+            )
+        )
+        engine.flush()
+    finally:
+        engine.close()
+    shots = Shots(tmp_path / "screenshots", "alerts")
+    with serve(settings) as base:
+        context = _context(browser, 1280, 900)
+        page = context.new_page()
+        page.goto(f"{base}/login?next=/alerts")
+        _log_in(page)
+        expect(page).to_have_url(f"{base}/alerts")
+        rows = page.locator("#alert-history tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("firing")
+        expect(rows.nth(0)).to_contain_text("openai:gpt-4o-mini")
+        expect(rows.nth(0)).to_contain_text("closed -> open (5 failures)")
+        expect(rows.nth(0).locator(".badge.sev-critical")).to_have_text("critical")
+        expect(rows.nth(1)).to_contain_text("resolved")
+        expect(rows.nth(1)).to_contain_text("anthropic:claude")
+        shots.take(page, "history")
+        context.close()

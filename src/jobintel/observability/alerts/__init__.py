@@ -7,13 +7,13 @@ from jobintel.observability.alerts.channels import (
     Notification,
     SlackWebhook,
     SmtpEmail,
-    mask_url,
 )
 from jobintel.observability.alerts.config import (
     AlertConfig,
     SlackChannelConfig,
     SmtpChannelConfig,
     WebhookChannelConfig,
+    mask_url,
 )
 from jobintel.observability.alerts.engine import AlertEngine
 from jobintel.observability.alerts.store import AlertHistory, StoredAlert

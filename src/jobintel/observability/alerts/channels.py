@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,6 +21,7 @@ from jobintel.observability.alerts.config import (
     SlackChannelConfig,
     SmtpChannelConfig,
     WebhookChannelConfig,
+    mask_url,
 )
 
 NotificationKind = Literal["firing", "repeat", "resolved"]
@@ -64,21 +64,30 @@ class Notification:
 
 
 class ChannelError(Exception):
-    """A delivery failed; ``str()`` is safe to log (no URL, no password)."""
+    """A delivery failed; ``str()`` is safe to log (no URL, no password).
+
+    ``permanent`` failures (a refused login, a 4xx answer other than 408/429) are not
+    retried: the same request would fail the same way.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+#: SMTP refusals that retrying cannot fix (credentials, STARTTLS support, addresses).
+_SMTP_PERMANENT = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPNotSupportedError,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+)
 
 
 class Channel(Protocol):
     name: str
 
     def send(self, notification: Notification) -> None: ...
-
-
-def mask_url(url: str) -> str:
-    """``https://hooks.slack.com/***``: webhook paths and queries carry tokens."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}/***"
 
 
 class _MaskSecretUrls(logging.Filter):
@@ -116,8 +125,12 @@ class _HttpChannel:
         except httpx.HTTPError as exc:
             # str(exc) can name the URL: keep the class and the masked address only.
             raise ChannelError(f"{type(exc).__name__} posting to {mask_url(self._url)}") from None
-        if response.status_code >= 300:
-            raise ChannelError(f"{mask_url(self._url)} answered HTTP {response.status_code}")
+        status = response.status_code
+        if status >= 300:
+            raise ChannelError(
+                f"{mask_url(self._url)} answered HTTP {status}",
+                permanent=400 <= status < 500 and status not in (408, 429),
+            )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {mask_url(self._url)})"
@@ -161,7 +174,8 @@ class SmtpEmail:
             detail = f" (SMTP {code})" if code else ""
             # Server replies may echo what was sent; never include them or the password.
             raise ChannelError(
-                f"{type(exc).__name__}{detail} sending to {cfg.host}:{cfg.port}"
+                f"{type(exc).__name__}{detail} sending to {cfg.host}:{cfg.port}",
+                permanent=isinstance(exc, _SMTP_PERMANENT),
             ) from None
 
 

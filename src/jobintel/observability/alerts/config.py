@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
+from urllib.parse import urlsplit
 
 from jobintel.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from jobintel.settings import Settings
 
 Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 #: Route every severity to every channel.
 ALL_CHANNELS = "*"
+#: The channel names settings can configure (each at most once).
+CHANNEL_NAMES = ("slack", "webhook", "email")
+
+
+def mask_url(url: str) -> str:
+    """``https://hooks.slack.com/***``: webhook paths and queries carry tokens."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "***"
+    return f"{parts.scheme}://{host}{port}/***"
 
 
 @dataclass(frozen=True, kw_only=True)
 class SlackChannelConfig:
     """A Slack-compatible incoming webhook: POST {"text": ...}. The URL holds a token."""
 
-    url: str
+    url: str = field(repr=False)
     name: str = "slack"
+
+    def __repr__(self) -> str:
+        return f"SlackChannelConfig(name={self.name!r}, url={mask_url(self.url)!r})"
 
 
 @dataclass(frozen=True, kw_only=True)
 class WebhookChannelConfig:
     """A generic webhook: POST the alert as JSON. The URL may hold a token."""
 
-    url: str
+    url: str = field(repr=False)
     name: str = "webhook"
+
+    def __repr__(self) -> str:
+        return f"WebhookChannelConfig(name={self.name!r}, url={mask_url(self.url)!r})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,37 +116,27 @@ class AlertConfig:
 def alert_config(settings: Settings) -> AlertConfig:
     """The alerting configuration of ``settings`` (``JOBINTEL_ALERT_*``).
 
-    Raises ``ConfigError`` naming the setting when email is half configured.
+    Raises ``ConfigError`` naming each setting that is wrong (a webhook URL that is not
+    http(s), half-configured email, a route to an unknown channel, an unknown rule) and how
+    to fix it. Messages never contain a URL or a password.
     """
+    problems: list[tuple[str, str]] = []
     channels: list[ChannelConfig] = []
-    if settings.alert_slack_url is not None:
-        channels.append(SlackChannelConfig(url=settings.alert_slack_url.get_secret_value()))
-    if settings.alert_webhook_url is not None:
-        channels.append(WebhookChannelConfig(url=settings.alert_webhook_url.get_secret_value()))
-    if settings.alert_smtp_host:
-        problems = []
-        if not settings.alert_email_from:
-            problems.append(
-                ("alert_email_from", "set JOBINTEL_ALERT_EMAIL_FROM, e.g. jobintel@example.com")
-            )
-        if not settings.alert_email_to:
-            problems.append(
-                ("alert_email_to", 'set JOBINTEL_ALERT_EMAIL_TO, e.g. ["ops@example.com"]')
-            )
-        if problems:
-            raise ConfigError(problems)
-        password = settings.alert_smtp_password
-        channels.append(
-            SmtpChannelConfig(
-                host=settings.alert_smtp_host,
-                port=settings.alert_smtp_port,
-                sender=str(settings.alert_email_from),
-                recipients=tuple(settings.alert_email_to),
-                username=settings.alert_smtp_username,
-                password=password.get_secret_value() if password is not None else None,
-                starttls=settings.alert_smtp_starttls,
-            )
-        )
+    if slack := _secret(settings.alert_slack_url):
+        if problem := _url_problem(slack):
+            problems.append(("JOBINTEL_ALERT_SLACK_URL", problem))
+        channels.append(SlackChannelConfig(url=slack.strip()))
+    if webhook := _secret(settings.alert_webhook_url):
+        if problem := _url_problem(webhook):
+            problems.append(("JOBINTEL_ALERT_WEBHOOK_URL", problem))
+        channels.append(WebhookChannelConfig(url=webhook.strip()))
+    smtp = _smtp_channel(settings, problems)
+    if smtp is not None:
+        channels.append(smtp)
+    problems += _route_problems(settings.alert_routes)
+    problems += _severity_problems(settings.alert_severities)
+    if problems:
+        raise ConfigError(problems)
     routes = _default_routes()
     routes.update({sev: tuple(names) for sev, names in settings.alert_routes.items()})
     return AlertConfig(
@@ -135,4 +149,122 @@ def alert_config(settings: Settings) -> AlertConfig:
         failure_window_s=settings.alert_window_s,
         max_run_s=settings.alert_max_run_minutes * 60,
         budget_timezone=settings.budget_timezone,
+        send_attempts=settings.alert_send_attempts,
+        retry_backoff_s=settings.alert_retry_backoff_s,
     )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    """The secret's value; None when unset or blank (``JOBINTEL_ALERT_SLACK_URL=`` in a .env)."""
+    text = value.get_secret_value() if value is not None else ""
+    return text if text.strip() else None  # a password may start or end with a space
+
+
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a webhook URL, without repeating it (it holds a token)."""
+    try:
+        parts = urlsplit(url.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        ok = False
+    if ok:
+        return None
+    return "is not an http(s) URL: paste the full webhook URL, e.g. https://hooks.slack.com/services/..."
+
+
+def _smtp_channel(settings: Settings, problems: list[tuple[str, str]]) -> SmtpChannelConfig | None:
+    """The email channel when ``JOBINTEL_ALERT_SMTP_HOST`` is set; problems appended."""
+    if not settings.alert_smtp_host:
+        if settings.alert_email_to or settings.alert_email_from:
+            problems.append(
+                (
+                    "JOBINTEL_ALERT_SMTP_HOST",
+                    "alert email has recipients or a sender but no SMTP server: set "
+                    "JOBINTEL_ALERT_SMTP_HOST (and _PORT, _USERNAME, _PASSWORD), or unset "
+                    "JOBINTEL_ALERT_EMAIL_TO",
+                )
+            )
+        return None
+    before = len(problems)
+    if not settings.alert_email_from or "@" not in settings.alert_email_from:
+        problems.append(
+            ("JOBINTEL_ALERT_EMAIL_FROM", "set the sender address, e.g. jobintel@example.com")
+        )
+    if not settings.alert_email_to:
+        problems.append(
+            ("JOBINTEL_ALERT_EMAIL_TO", 'set the recipients as JSON, e.g. ["ops@example.com"]')
+        )
+    elif bad := [r for r in settings.alert_email_to if "@" not in r]:
+        problems.append(
+            (
+                "JOBINTEL_ALERT_EMAIL_TO",
+                f"{', '.join(map(repr, bad))} is not an email address: list addresses, "
+                'e.g. ["ops@example.com"]',
+            )
+        )
+    password = _secret(settings.alert_smtp_password)
+    if settings.alert_smtp_username and password is None:
+        problems.append(
+            (
+                "JOBINTEL_ALERT_SMTP_PASSWORD",
+                "JOBINTEL_ALERT_SMTP_USERNAME is set but the password is not: set both or neither",
+            )
+        )
+    if password is not None and not settings.alert_smtp_username:
+        problems.append(
+            (
+                "JOBINTEL_ALERT_SMTP_USERNAME",
+                "JOBINTEL_ALERT_SMTP_PASSWORD is set but the user is not: set both or neither",
+            )
+        )
+    if len(problems) > before:
+        return None
+    return SmtpChannelConfig(
+        host=settings.alert_smtp_host,
+        port=settings.alert_smtp_port,
+        sender=str(settings.alert_email_from),
+        recipients=tuple(settings.alert_email_to),
+        username=settings.alert_smtp_username,
+        password=password,
+        starttls=settings.alert_smtp_starttls,
+    )
+
+
+def _route_problems(routes: dict[str, list[str]]) -> list[tuple[str, str]]:
+    problems = []
+    for severity, names in routes.items():
+        if severity not in SEVERITIES:
+            problems.append(
+                (
+                    "JOBINTEL_ALERT_ROUTES",
+                    f"unknown severity {severity!r}: use {', '.join(SEVERITIES)}, e.g. "
+                    '{"critical": ["*"], "warning": ["slack"]}',
+                )
+            )
+        unknown = [n for n in names if n not in (*CHANNEL_NAMES, ALL_CHANNELS)]
+        if unknown:
+            problems.append(
+                (
+                    "JOBINTEL_ALERT_ROUTES",
+                    f"unknown channel {', '.join(map(repr, unknown))} for {severity!r}: use "
+                    f'{", ".join(CHANNEL_NAMES)} or "*" (every configured channel)',
+                )
+            )
+    return problems
+
+
+def _severity_problems(severities: Mapping[str, str]) -> list[tuple[str, str]]:
+    # rules.py imports this module (for Severity): import it when first needed.
+    from jobintel.observability.alerts.rules import DEFAULT_SEVERITY
+
+    unknown = [rule for rule in severities if rule not in DEFAULT_SEVERITY]
+    if not unknown:
+        return []
+    return [
+        (
+            "JOBINTEL_ALERT_SEVERITIES",
+            f"unknown rule {', '.join(map(repr, unknown))}: use one of "
+            f'{", ".join(DEFAULT_SEVERITY)}, e.g. {{"breaker_open": "warning"}}',
+        )
+    ]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from jobintel.guard.call import CallRecord
 from jobintel.guard.events import GuardEvent
@@ -32,18 +32,25 @@ from jobintel.observability.alerts.channels import (
 )
 from jobintel.observability.alerts.config import AlertConfig
 from jobintel.observability.alerts.rules import (
+    BUDGET_RULES,
     DEFAULT_SEVERITY,
+    NOT_SENT,
     ONE_SHOT,
     Condition,
     FailureRate,
     RunDurations,
     budget_period_over,
+    budget_scope_ends_with,
     guard_conditions,
+    run_bound_budget,
 )
 from jobintel.observability.alerts.store import AlertHistory
 from jobintel.store import EventRecord
 
 log = logging.getLogger("jobintel.alerts")
+
+#: Longest ``close()`` waits for queued notifications to go out.
+CLOSE_TIMEOUT_S = 30.0
 
 #: Every stage outcome counts in the denominator, as in the Prometheus rule.
 _STAGE_OUTCOMES = {
@@ -99,6 +106,8 @@ class AlertEngine:
             min_samples=config.failure_min_samples,
         )
         self._runs = RunDurations(max_run_s=config.max_run_s)
+        #: Resolutions decided at start-up, sent on the first tick.
+        self._pending: list[Condition] = []
         self._queue: queue.Queue[Notification | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._restore()
@@ -128,6 +137,16 @@ class AlertEngine:
                 self._external.track(alert.subject)
             elif alert.rule == "run_too_long":
                 self._runs.untracked(alert.subject)
+            elif alert.rule in BUDGET_RULES and run_bound_budget(alert.subject):
+                # Its run ended (or runs in another process): this one cannot see it end.
+                self._pending.append(
+                    Condition(
+                        rule=alert.rule,
+                        subject=alert.subject,
+                        firing=False,
+                        message=f"budget {alert.subject} is no longer tracked (process restarted)",
+                    )
+                )
 
     # --- inputs ----------------------------------------------------------------------------
 
@@ -144,14 +163,20 @@ class AlertEngine:
                 self._apply_all(self._stages.conditions(now), now)
             elif record.kind == "run_started":
                 self._runs.started(record.run_id, now)
+            elif record.kind == "job_finished" and record.job_id is not None:
+                self._apply_all(self._budgets_ended(job_id=record.job_id), now)
             elif record.kind == "run_finished":
                 self._runs.finished(record.run_id)
                 self._apply_all(self._runs.conditions(now), now)
+                self._apply_all(self._budgets_ended(run_id=record.run_id), now)
 
         self._guarded(handle)
 
     def on_call(self, record: CallRecord) -> None:
         """A gateway observer: each external call attempt's outcome, per service."""
+
+        if record.outcome in NOT_SENT:
+            return  # a guard refusal, not the provider failing
 
         def handle(now: datetime) -> None:
             self._external.add(record.service, record.outcome != "ok", now)
@@ -163,6 +188,8 @@ class AlertEngine:
         """Advance time-based rules and send repeats that are due."""
 
         def handle(now: datetime) -> None:
+            pending, self._pending = self._pending, []
+            self._apply_all(pending, now)
             self._apply_all(self._stages.conditions(now), now)
             self._apply_all(self._external.conditions(now), now)
             self._apply_all(self._runs.conditions(now), now)
@@ -185,6 +212,23 @@ class AlertEngine:
                     self._enqueue("repeat", fingerprint, active, now)
 
         self._guarded(handle)
+
+    def _budgets_ended(
+        self, *, run_id: str | None = None, job_id: int | None = None
+    ) -> list[Condition]:
+        """Resolutions for the active budget alerts whose scope ended with this run or job."""
+        ended = f"run {run_id}" if run_id is not None else f"job {job_id}"
+        return [
+            Condition(
+                rule=a.rule,
+                subject=a.subject,
+                firing=False,
+                message=f"budget {a.subject}: {ended} finished",
+            )
+            for a in list(self._active.values())
+            if a.rule in BUDGET_RULES
+            and budget_scope_ends_with(a.subject, run_id=run_id, job_id=job_id)
+        ]
 
     def active(self) -> list[str]:
         """Fingerprints of the alerts firing now."""
@@ -270,7 +314,17 @@ class AlertEngine:
                 self._queue.task_done()
 
     def _deliver(self, note: Notification) -> None:
-        alert_id = self._history.record(note) if self._history is not None else None
+        alert_id = None
+        if self._history is not None:
+            alert_id = self._history.record(note)
+            if alert_id is None:
+                log.info(
+                    "alert %s %s already %s in another process: not sent again",
+                    note.kind,
+                    note.fingerprint,
+                    note.status,
+                )
+                return
         wanted = self._config.channel_names(note.severity)
         for channel in self._channels:
             if channel.name not in wanted:
@@ -309,7 +363,7 @@ class AlertEngine:
         retrying = Retrying(
             stop=stop_after_attempt(max(1, self._config.send_attempts)),
             wait=wait_exponential(multiplier=self._config.retry_backoff_s, max=60),
-            retry=retry_if_exception_type(ChannelError),
+            retry=retry_if_exception(lambda e: isinstance(e, ChannelError) and not e.permanent),
             sleep=self._sleep,
             reraise=True,
         )
@@ -329,12 +383,20 @@ class AlertEngine:
         if self._worker is not None:
             self._queue.join()
 
-    def close(self) -> None:
-        """Flush, stop the worker and close the HTTP client."""
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Deliver what is queued (waiting at most ``timeout_s``: a channel that hangs must
+        not hold the process), stop the worker and close the HTTP client."""
         worker, self._worker = self._worker, None
         if worker is not None:
             self._queue.put(None)
-            worker.join()
+            worker.join(timeout_s)
+            if worker.is_alive():
+                log.warning(
+                    "alert delivery still busy after %.0f s at exit: %d notification(s) not "
+                    "sent; they stay in the alert history (`jobintel alerts`)",
+                    timeout_s,
+                    max(self._queue.qsize() - 1, 0),
+                )
         if self._http is not None:
             self._http.close()
             self._http = None

@@ -86,6 +86,40 @@ def guard_conditions(event: GuardEvent) -> list[Condition]:
     return []
 
 
+BUDGET_RULES: frozenset[str] = frozenset({"budget_80", "budget_100"})
+
+#: Guard refusals made before anything was sent (not the provider failing): they are left
+#: out of the external failure rate. ``CircuitOpen`` stays in: it *is* the provider's state.
+#: Keep in step with ``JobintelExternalApiFailureRateHigh`` in deploy/prometheus/rules.
+NOT_SENT: frozenset[str] = frozenset(
+    {"BudgetExceeded", "PriceUnknown", "RateLimitWaitExceeded", "ServiceNotConfigured"}
+)
+
+
+def budget_scope_ends_with(
+    subject: str, *, run_id: str | None = None, job_id: int | None = None
+) -> bool:
+    """True when budget ``subject`` belongs to the run or job that just finished.
+
+    ``run:<id>`` ends with its run, ``job:<id>`` and ``stage:<job>:<stage>`` with their job,
+    and the per-call scope (``call``) with any run; day, month and candidate scopes outlive
+    runs (days and months resolve when the period is over, see ``budget_period_over``).
+    """
+    kind, _, rest = subject.partition(":")
+    if run_id is not None:
+        return subject in (f"run:{run_id}", "call")
+    if job_id is not None:
+        return subject == f"job:{job_id}" or (
+            kind == "stage" and rest.split(":", 1)[0] == str(job_id)
+        )
+    return False
+
+
+def run_bound_budget(subject: str) -> bool:
+    """A budget scope that lives no longer than a run (call, stage, job, run)."""
+    return subject.partition(":")[0] in ("call", "stage", "job", "run")
+
+
 def budget_period_over(subject: str, now: datetime, timezone: str) -> bool:
     """True when ``subject`` ("day:2026-11-29", "month:2026-11") is a past day or month."""
     kind, _, period = subject.partition(":")

@@ -46,8 +46,13 @@ class AlertHistory:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, note: Notification) -> int:
-        """Store ``note`` against its episode (opening one when firing); the episode's id."""
+    def record(self, note: Notification) -> int | None:
+        """Store ``note`` against its episode (opening one when firing); the episode's id.
+
+        None when another process sharing the store got there first: the alert is already
+        firing (its "firing" was sent) or already resolved. The caller sends nothing then, so
+        a CLI run next to the service does not notify twice.
+        """
         with self._engine.begin() as conn:
             active = conn.execute(
                 select(AlertRow.id)
@@ -55,6 +60,10 @@ class AlertHistory:
                 .order_by(AlertRow.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
+            if (note.kind == "firing" and active is not None) or (
+                note.kind == "resolved" and active is None
+            ):
+                return None
             if active is None:
                 return int(
                     conn.execute(

@@ -200,6 +200,11 @@ class RunDetail(RunSummaryOut):
     problems: list[str] = Field(
         default_factory=list, description="Why the run could not start or stopped, if it did"
     )
+    trace_id: str | None = Field(
+        default=None,
+        description="OpenTelemetry trace id (32 hex digits) of the run's latest traced "
+        "execution; null when it was never traced (tracing off or not sampled)",
+    )
 
 
 class RunList(BaseModel):
@@ -320,7 +325,7 @@ class HealthReport(BaseModel):
     limiter: list[LimiterOut]
 
 
-class AlertOut(BaseModel):
+class GuardEventOut(BaseModel):
     id: int
     at: datetime
     kind: str
@@ -329,8 +334,8 @@ class AlertOut(BaseModel):
     message: str
 
 
-class AlertList(BaseModel):
-    alerts: list[AlertOut]
+class GuardEventList(BaseModel):
+    events: list[GuardEventOut]
 
 
 class Liveness(BaseModel):

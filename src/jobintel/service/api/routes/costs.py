@@ -1,5 +1,5 @@
 """What the guard knows: spend (the cost ledger), budgets, breaker and limiter health, and
-alerts (guard events, newest first; alert channels come with the observability issue)."""
+guard events, newest first (the alert history is ``/api/alerts``, in routes/alerts.py)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
 from jobintel.service.api.deps import Reader, SettingsDep, StoreDep
 from jobintel.service.api.schemas import (
-    AlertList,
-    AlertOut,
     BreakerOut,
     BudgetOut,
     BudgetReport,
     CostDimension,
     CostReport,
     CostRowOut,
+    GuardEventList,
+    GuardEventOut,
     HealthReport,
 )
 from jobintel.service.limiter_health import limiter_headroom
@@ -127,17 +127,19 @@ async def health(store: StoreDep, settings: SettingsDep, _who: Reader) -> Health
     )
 
 
-@router.get("/api/alerts", response_model=AlertList, summary="Guard events, newest first")
-async def alerts(
+@router.get(
+    "/api/guard-events", response_model=GuardEventList, summary="Guard events, newest first"
+)
+async def guard_events(
     store: StoreDep,
     _who: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     kind: Annotated[list[str] | None, Query(description="Only these event kinds")] = None,
-) -> AlertList:
+) -> GuardEventList:
     events = await asyncio.to_thread(GuardEventLog(store.engine).recent, limit=limit, kinds=kind)
-    return AlertList(
-        alerts=[
-            AlertOut(
+    return GuardEventList(
+        events=[
+            GuardEventOut(
                 id=e.id,
                 at=e.at,
                 kind=e.kind,
