@@ -131,3 +131,21 @@ def test_a_busy_metrics_port_is_refused_naming_the_option(
     assert f"port {busy_port} on 127.0.0.1 is already in use" in result.output
     assert "pick a free port" in result.output
     assert not (tmp_path / "data" / "jobintel.db").exists()  # nothing was planned
+
+
+def test_metrics_port_is_refused_when_samples_already_go_to_a_shared_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set the run's samples already reach the service's
+    /metrics, so a --metrics-port (which would count them twice) is refused up front."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JOBINTEL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JOBINTEL_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    result = CliRunner().invoke(
+        app, ["run", str(POSTING), "--cv", str(CV), "--metrics-port", "9464"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "PROMETHEUS_MULTIPROC_DIR is set" in result.output
+    assert "drop --metrics-port" in result.output
+    assert not (tmp_path / "data" / "jobintel.db").exists()  # nothing was planned

@@ -11,10 +11,10 @@ from prometheus_client import CollectorRegistry
 from jobintel.guard.breaker_rules import BreakerPolicy
 from jobintel.guard.breaker_sql import SqlCircuitBreaker
 from jobintel.guard.call import CallMeta, CallRecord
+from jobintel.guard.events import GuardEvent
 from jobintel.guard.policies import budget_limits, rate_limit_policies
 from jobintel.guard.ratelimit_sql import SqlRateLimiter
 from jobintel.observability import Metrics
-from jobintel.observability.metrics import WAITED_S
 from jobintel.observability.telemetry import Telemetry
 from jobintel.pipeline import EventBus, PipelineRunner, plan_run
 from jobintel.providers.base import Usage
@@ -44,22 +44,22 @@ def attempt(wait_s: float, **changes: object) -> CallRecord:
 
 def test_limiter_waits_are_timed_and_real_waits_counted_as_granted() -> None:
     """Every attempt the limiter let through (it reached the breaker) is timed under its
-    service[:model] key, a wait of at least WAITED_S also counts as a granted wait, and an
-    attempt refused before the breaker (budget, limiter) is neither."""
+    service[:model] key, any wait (the limiter reports 0 for a grant at once) also counts as
+    a granted wait, and an attempt refused before the breaker (budget, limiter) is neither."""
     metrics = Metrics(registry := CollectorRegistry())
     metrics.observe_call(attempt(0.0))  # granted at once
-    metrics.observe_call(attempt(0.004))  # the limiter's own store round trip
+    metrics.observe_call(attempt(0.004))  # queued briefly behind another caller
     metrics.observe_call(attempt(1.5, breaker_state="half_open"))
     metrics.observe_call(
         attempt(0.0, outcome="RateLimitWaitExceeded", usage=Usage(), breaker_state=None)
     )
-    metrics.observe_call(attempt(WAITED_S, service="firecrawl", operation="search", model=None))
+    metrics.observe_call(attempt(0.01, service="firecrawl", operation="search", model=None))
     get = registry.get_sample_value
     key = {"key": "openai:gpt-x"}
     assert get("jobintel_ratelimit_wait_seconds_count", key) == 3
     assert get("jobintel_ratelimit_wait_seconds_sum", key) == 1.504
     assert get("jobintel_ratelimit_wait_seconds_bucket", {**key, "le": "0.01"}) == 2
-    assert get("jobintel_ratelimit_waits_total", {**key, "outcome": "granted"}) == 1
+    assert get("jobintel_ratelimit_waits_total", {**key, "outcome": "granted"}) == 2
     assert get("jobintel_ratelimit_waits_total", {"key": "firecrawl", "outcome": "granted"}) == 1
 
 
@@ -191,3 +191,27 @@ async def test_in_flight_gauge_counts_each_call_of_a_real_run_while_it_runs(
     assert (
         registry.get_sample_value("jobintel_external_calls_in_flight", {"service": "openai"}) == 0
     )
+
+
+def test_web_site_breakers_fold_into_one_bounded_series() -> None:
+    """The fetcher's per-site breakers never become a series each: ``key="http"`` shows the
+    worst site, and goes back to closed when every site has closed."""
+    metrics = Metrics(registry := CollectorRegistry())
+
+    def transition(key: str, to: str) -> None:
+        metrics.on_guard_event(
+            GuardEvent(kind="breaker_transition", subject=key, message="", data={"to": to})
+        )
+
+    transition("http:acme.example", "open")
+    transition("http:globex.example", "closed")
+    transition("openai:gpt-x", "half_open")
+    keys = {
+        sample.labels["key"]: sample.value
+        for family in registry.collect()
+        if family.name == "jobintel_breaker_state"
+        for sample in family.samples
+    }
+    assert keys == {"http": 2.0, "openai:gpt-x": 1.0}
+    transition("http:acme.example", "closed")
+    assert registry.get_sample_value("jobintel_breaker_state", {"key": "http"}) == 0.0

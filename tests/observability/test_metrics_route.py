@@ -10,7 +10,8 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from jobintel.observability import Metrics, install_metrics
+from jobintel.observability import Metrics
+from jobintel.observability.service import install_metrics
 from jobintel.simulator import SimulatorHandle
 from jobintel.store import EventRecord
 from tests.service.api.conftest import CV, POSTINGS, Api, running_api, service_settings

@@ -64,13 +64,16 @@ def run_worker(calls: int, breaker_to: str) -> int:
 
 
 def test_prepare_empties_the_directory(tmp_path: Path) -> None:
-    """prepare_multiprocess_dir creates the directory and removes earlier processes' files."""
+    """prepare_multiprocess_dir creates the directory and removes earlier processes' sample
+    files, leaving anything else in it alone."""
     directory = tmp_path / "prom"
     directory.mkdir()
     (directory / "counter_123.db").write_bytes(b"stale")
+    (directory / "gauge_livesum_123.db").write_bytes(b"stale")
     (directory / "nested").mkdir()
+    (directory / "notes.txt").write_text("someone else's")
     assert prepare_multiprocess_dir(directory) == directory
-    assert list(directory.iterdir()) == []
+    assert sorted(p.name for p in directory.iterdir()) == ["nested", "notes.txt"]
     assert prepare_multiprocess_dir(tmp_path / "new").is_dir()
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is a file"):

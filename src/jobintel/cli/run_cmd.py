@@ -27,10 +27,11 @@ from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
 from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
-from jobintel.observability.alerts.config import alert_config
 from jobintel.observability.metrics import Metrics
 from jobintel.observability.metrics_server import check_port_free, serving_metrics
-from jobintel.observability.telemetry import Telemetry
+from jobintel.observability.multiprocess import ENV as MULTIPROC_ENV
+from jobintel.observability.multiprocess import multiprocess_dir
+from jobintel.observability.telemetry import Telemetry, settings_problems
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
 from jobintel.providers.registry import check_routes
 from jobintel.settings import Settings
@@ -58,6 +59,20 @@ Strategy = Annotated[
 
 def _free_metrics_port(port: int | None) -> int | None:
     """Refuse a busy --metrics-port before the run is planned."""
+    if port is not None and multiprocess_dir() is not None:
+        # Its samples already go to the shared directory that the service's /metrics sums:
+        # serving them here as well would count every call twice.
+        raise fail(
+            ConfigError(
+                [
+                    (
+                        "--metrics-port",
+                        f"{MULTIPROC_ENV} is set, so this run's metrics already reach the "
+                        "service's /metrics: drop --metrics-port, or unset the variable",
+                    )
+                ]
+            )
+        )
     if port is not None:
         try:
             check_port_free(port, option="--metrics-port")
@@ -210,10 +225,7 @@ def _checked_settings(**overrides: object) -> Settings:
     """Settings whose model routes are usable, or exit 2 naming the setting to fix."""
     settings = settings_or_exit(**overrides)
     problems = check_routes(settings)
-    try:
-        alert_config(settings)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
+    problems.extend(settings_problems(settings))
     if problems:
         raise fail(ConfigError(problems))
     return settings

@@ -6,10 +6,13 @@ Every guard component takes an optional ``on_event`` sink and calls it with a fr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+log = logging.getLogger("jobintel.guard")
 
 GuardEventKind = Literal[
     "budget_threshold",  # a scope reached 80% (or 100%) of its limit
@@ -47,8 +50,13 @@ class FanOut:
         self.sinks = sinks
 
     def __call__(self, event: GuardEvent) -> None:
+        # One failing sink (a metric, an alert rule) must not hide the event from the others
+        # nor fail the guard step that emitted it.
         for sink in self.sinks:
-            sink(event)
+            try:
+                sink(event)
+            except Exception:
+                log.exception("guard event sink %r failed on %s", sink, event.kind)
 
     def close(self) -> None:
         for sink in self.sinks:

@@ -10,6 +10,7 @@ prove that nothing reaches the network any other way.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from typing import overload
@@ -33,6 +34,8 @@ from jobintel.providers.base import (
     SearchResult,
 )
 from jobintel.settings import Settings
+
+log = logging.getLogger("jobintel.guard")
 
 Observer = Callable[[CallRecord], None]
 #: Context around one whole call: ``scope(meta, service, operation, model)``.
@@ -166,8 +169,12 @@ class Gateway:
             )
 
     def _notify(self, record: CallRecord) -> None:
+        # Observers report; they must never fail a call (nor a paid answer) nor each other.
         for observer in self._observers:
-            observer(record)
+            try:
+                observer(record)
+            except Exception:
+                log.exception("call observer %r failed", observer)
 
     async def aclose(self) -> None:
         for chat in self._chat.values():

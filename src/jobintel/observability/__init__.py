@@ -1,4 +1,10 @@
-"""Observability: Prometheus metrics (and, later, alerting and tracing)."""
+"""Observability: Prometheus metrics, in-process alerts, OpenTelemetry traces.
+
+``telemetry.Telemetry`` wires them into a run's gateway and event bus; ``metrics``,
+``alerts``, ``tracing`` and ``otlp`` are the parts. Only the metrics façade is imported
+here, so the pipeline can use ``observability.tracing`` without loading the service stack
+or the OpenTelemetry SDK.
+"""
 
 from jobintel.observability.metrics import Metrics
 from jobintel.observability.multiprocess import (
@@ -6,11 +12,9 @@ from jobintel.observability.multiprocess import (
     multiprocess_dir,
     prepare_multiprocess_dir,
 )
-from jobintel.observability.service import install_metrics
 
 __all__ = [
     "Metrics",
-    "install_metrics",
     "mark_worker_dead",
     "multiprocess_dir",
     "prepare_multiprocess_dir",

@@ -7,6 +7,7 @@ registry, so tests (and several apps in one process) never share series.
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,15 +70,15 @@ TOKEN_KINDS = ("input", "output", "cached_read", "cache_write", "reasoning")
 #: Gauge value per breaker state (documented in the metric's help).
 BREAKER_STATES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
 RATELIMIT_OUTCOMES = ("granted", "refused", "penalized")
-#: A granted attempt counts as having waited from this long on; shorter is the limiter's
-#: own bookkeeping (a store round trip), not a wait for room.
-WAITED_S = 0.01
 
 _CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _STAGE_BUCKETS = (0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 _STAGE_KINDS = {f"stage_{outcome}": outcome for outcome in STAGE_OUTCOMES}
 _OTHER = "other"
+#: The HTTP fetcher's breakers are per site (``http:<host>``); their series is ``key="http"``.
+SITE_BREAKER_PREFIX = "http:"
+SITE_BREAKERS = "http"
 
 
 class Metrics:
@@ -142,7 +143,7 @@ class Metrics:
         )
         self.breaker_state = Gauge(
             "jobintel_breaker_state",
-            "Circuit breaker state: 0 closed, 1 half_open, 2 open.",
+            "Circuit breaker state: 0 closed, 1 half_open, 2 open (key http: the worst web site).",
             ["key"],
             registry=own,
             multiprocess_mode="mostrecent",
@@ -210,6 +211,7 @@ class Metrics:
             multiprocess_mode="mostrecent",
         )
         self._headroom_series: set[tuple[str, str]] = set()
+        self._site_breakers: dict[str, float] = {}
         self._routes: set[tuple[str, str]] = set()
         self._initialise()
 
@@ -260,7 +262,7 @@ class Metrics:
             key = f"{service}:{record.model}" if record.model else service  # as the gateway keys
             wait = max(record.limiter_wait_s, 0.0)
             self.ratelimit_wait.labels(key=key).observe(wait)
-            if wait >= WAITED_S:
+            if wait > 0:  # the limiter reports 0 when it granted at once
                 self.ratelimit_waits.labels(key=key, outcome="granted").inc()
 
     def prepare_route(self, service: str, model: str) -> None:
@@ -296,7 +298,7 @@ class Metrics:
         if event.kind == "breaker_transition":
             state = BREAKER_STATES.get(str(event.data.get("to", "")))
             if state is not None:
-                self.breaker_state.labels(key=event.subject).set(state)
+                self._set_breaker(event.subject, state)
         elif event.kind == "rate_limited":
             outcome = "refused" if "max_wait_s" in event.data else "penalized"
             self.ratelimit_waits.labels(key=event.subject, outcome=outcome).inc()
@@ -326,7 +328,7 @@ class Metrics:
         values = await read_gauges(store, settings, now=now)
         for key, state in values.breakers.items():
             if state in BREAKER_STATES:
-                self.breaker_state.labels(key=key).set(BREAKER_STATES[state])
+                self._set_breaker(key, BREAKER_STATES[state])
         self._set_headroom(values.headroom)
         for key in values.limiter_keys:
             # Every known limiter key's series exist before its first wait.
@@ -339,17 +341,34 @@ class Metrics:
             if limit is not None:
                 self.budget_limit.labels(scope=scope).set(float(limit))
             elif scope in self._limited_scopes():
-                self.budget_limit.remove(scope)  # the limit was lifted: no stale series
+                self._drop(self.budget_limit, (scope,), lifted=math.nan)
         self.runs_running.set(values.running)
         self.run_oldest_running.set(values.oldest_running_s)
         self.queue_depth.set(values.queued)
+
+    def _set_breaker(self, key: str, state: float) -> None:
+        """Set a breaker's gauge. The fetcher has a breaker per web site: those fold into
+        one ``key="http"`` series showing the worst site, so labels stay bounded."""
+        if not key.startswith(SITE_BREAKER_PREFIX):
+            self.breaker_state.labels(key=key).set(state)
+            return
+        self._site_breakers[key] = state
+        self.breaker_state.labels(key=SITE_BREAKERS).set(max(self._site_breakers.values()))
 
     def _set_headroom(self, headroom: dict[tuple[str, str], float]) -> None:
         for (key, kind), ratio in headroom.items():
             self.ratelimit_headroom.labels(key=key, kind=kind).set(ratio)
         for stale in self._headroom_series - set(headroom):
-            self.ratelimit_headroom.remove(*stale)  # the limit was lifted: no stale series
+            self._drop(self.ratelimit_headroom, stale, lifted=1.0)
         self._headroom_series = set(headroom)
+
+    def _drop(self, gauge: Gauge, labels: tuple[str, ...], *, lifted: float) -> None:
+        """A limit was lifted: remove its series (no stale value). Multiprocess mode cannot
+        remove a series, so it shows ``lifted`` instead."""
+        if self.multiprocess:
+            gauge.labels(*labels).set(lifted)
+        else:
+            gauge.remove(*labels)
 
     def _limited_scopes(self) -> set[str]:
         return {

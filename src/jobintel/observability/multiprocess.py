@@ -14,7 +14,6 @@ Gauges need a rule for combining processes (``multiprocess_mode``):
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -30,16 +29,17 @@ def multiprocess_dir() -> Path | None:
 
 
 def prepare_multiprocess_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` empty (removing samples of earlier processes); call once at start,
-    before any worker process starts, or dead workers' counters would be counted again."""
+    """Create ``path`` and remove the sample files (``*.db``) of earlier processes; call
+    once at start, before any worker process starts, or dead workers' counters would be
+    counted again. Nothing else in the directory is touched, in case it is shared."""
     directory = Path(path)
     if directory.exists() and not directory.is_dir():
-        raise ValueError(f"{ENV}={directory} is a file: point it at a directory (it is emptied)")
+        raise ValueError(
+            f"{ENV}={directory} is a file: point it at a directory (its *.db sample files are removed at start)"
+        )
     directory.mkdir(parents=True, exist_ok=True)
-    for entry in directory.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
+    for entry in directory.glob("*.db"):
+        if entry.is_file() and not entry.is_symlink():
             entry.unlink()
     return directory
 

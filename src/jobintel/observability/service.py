@@ -1,4 +1,4 @@
-"""Wiring the metrics into the service: ``install_metrics(app)`` from the app's lifespan."""
+"""The service's ``Metrics``: the lifespan installs one with its ``Telemetry``; this finds it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from jobintel.observability.metrics import Metrics
 
 
 def install_metrics(app: FastAPI, metrics: Metrics | None = None) -> Metrics:
-    """Put a ``Metrics`` on ``app.state.metrics`` and subscribe it to the executor's bus.
+    """The app's ``Metrics`` (``app.state.metrics``), installing one if the app has none.
 
-    Call it in the lifespan after ``app.state.executor`` is set. Idempotent: a second call
-    returns the installed object. Without an executor yet, only the state is set (and
-    ``GET /metrics`` still serves the store-backed gauges).
+    ``create_app``'s lifespan installs it, fed through ``Telemetry``; an app without that
+    lifespan gets one subscribed to its executor's bus, if any, and ``GET /metrics`` still
+    serves the store-backed gauges. Idempotent: a second call returns the installed object.
     """
     installed: Metrics | None = getattr(app.state, "metrics", None)
     if installed is not None:

@@ -9,12 +9,12 @@ both build their gateways through ``Telemetry.gateway`` and subscribe it to thei
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
+from jobintel.errors import ConfigError
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
 from jobintel.guard.call import CallMeta
@@ -36,10 +36,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jobintel.observability")
 
-T = TypeVar("T")
-
 #: How often time-based alert rules (windows, long runs, repeats) are re-evaluated.
 TICK_S = 30.0
+
+
+def settings_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Alerting and trace-export settings that cannot work, each naming its variable; check
+    them before a run or the service starts, not halfway through."""
+    from jobintel.observability.otlp import otlp_problems
+
+    problems: list[tuple[str, str]] = []
+    try:
+        alert_config(settings)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    return problems + otlp_problems(settings)
 
 
 class Telemetry:
@@ -91,7 +102,7 @@ class Telemetry:
         if self.metrics is not None:
             sinks.append(self.metrics.on_guard_event)
         if self.alerts is not None:
-            sinks.append(_never_raise(self.alerts.on_guard_event))
+            sinks.append(self.alerts.on_guard_event)
         return FanOut(*sinks)
 
     def attach(self, gateway: Gateway) -> None:
@@ -100,10 +111,10 @@ class Telemetry:
             gateway.observe(self.metrics.observe_call)
             gateway.around(self._in_flight)
         if self.alerts is not None:
-            gateway.observe(_never_raise(self.alerts.on_call))
+            gateway.observe(self.alerts.on_call)
         if self.tracing is not None:
             gateway.around(self.tracing.call_scope)
-            gateway.observe(_never_raise(self.tracing.on_call))
+            gateway.observe(self.tracing.on_call)
 
     def subscribe(self, bus: EventBus) -> Callable[[], None]:
         """Follow ``bus``'s progress events; returns the function that stops it."""
@@ -111,7 +122,7 @@ class Telemetry:
         if self.metrics is not None:
             stops.append(bus.subscribe(self.metrics.on_progress))
         if self.alerts is not None:
-            stops.append(bus.subscribe(_never_raise(self.alerts.on_progress)))
+            stops.append(bus.subscribe(self.alerts.on_progress))
 
         def stop() -> None:
             for unsubscribe in stops:
@@ -160,8 +171,8 @@ class Telemetry:
             yield self
         finally:
             ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            # Waits for the ticker to stop; a cancel aimed at this task still propagates.
+            await asyncio.gather(ticker, return_exceptions=True)
             await asyncio.to_thread(self.close)
 
     async def _tick_forever(self) -> None:
@@ -185,15 +196,3 @@ class Telemetry:
         finally:
             if self.tracing is not None:
                 self.tracing.close()
-
-
-def _never_raise(handler: Callable[[T], None]) -> Callable[[T], None]:
-    """Observers must never break a call or a stage: log and carry on."""
-
-    def safe(item: T) -> None:
-        try:
-            handler(item)
-        except Exception:
-            log.exception("an observer failed on %s", type(item).__name__)
-
-    return safe
