@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -80,15 +80,29 @@ def secret_values(settings: Settings) -> list[str]:
 
 
 def _url_secret_parts(value: str) -> list[str]:
-    """A webhook URL's path and query (where its token lives), e.g. ``/services/T0/B0/x``."""
+    """The token-like parts of a secret URL: path segments that look like keys (``/services/
+    T0/B0/<token>``), query values (``?token=...``) and a password, but not plain words like
+    ``/webhook``, which masked everywhere would garble unrelated lines."""
     try:
         parts = urlsplit(value)
     except ValueError:
         return []
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return []
-    tail = [p for p in (parts.path, parts.query, parts.password) if p and p != "/"]
-    return tail
+    found = [segment for segment in parts.path.split("/") if _token_like(segment)]
+    found += [v for _, v in parse_qsl(parts.query) if len(v) >= _MIN_SECRET_CHARS]
+    if parts.password:
+        found.append(parts.password)
+    return found
+
+
+def _token_like(segment: str) -> bool:
+    """Long, or mixing letters and digits: how keys and webhook tokens look."""
+    if len(segment) >= 16:
+        return True
+    has_digit = any(c.isdigit() for c in segment)
+    has_alpha = any(c.isalpha() for c in segment)
+    return len(segment) >= 8 and has_digit and has_alpha
 
 
 Redact = Callable[[str], str]

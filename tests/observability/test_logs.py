@@ -112,7 +112,20 @@ def test_redactor_masks_every_secret_setting_in_both_formats() -> None:
     line = JsonFormatter(redact).format(record)
     assert MARK not in console and MARK not in line
     assert "https://hooks.slack.com/services/T0/B0/" not in console  # masked as a whole URL
-    assert json.loads(line)["event"].startswith("key ***, posting to ***, path ***")
+    assert json.loads(line)["event"].startswith("key ***, posting to ***, path /services/T0/B0/***")
+
+
+def test_the_redactor_masks_url_tokens_but_not_plain_words() -> None:
+    """Only a webhook URL's token-like parts are secrets: its path words and host still read
+    normally elsewhere in a log line."""
+    settings = load_settings(
+        data_dir=Path("unused"),
+        alert_webhook_url="https://ops.example/webhook/alerts?token=s3cr3t-tok3n",
+        alert_slack_url="https://hooks.slack.com/services/T0123/B0456/abcdEFGH1234ijklMNOP",
+    )
+    redact = Redactor(secret_values(settings))
+    text = "POST /webhook/alerts failed; see /var/log/webhook; token s3cr3t-tok3n; abcdEFGH1234ijklMNOP"
+    assert redact(text) == "POST /webhook/alerts failed; see /var/log/webhook; token ***; ***"
 
 
 def test_a_real_run_writes_json_lines_with_run_job_and_stage(

@@ -95,13 +95,18 @@ class _MaskSecretUrls(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.urls: set[str] = set()
+        # Replaced, never mutated: a request logging on another thread iterates a snapshot.
+        self.urls: frozenset[str] = frozenset()
+
+    def add(self, url: str) -> None:
+        self.urls = self.urls | {url}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.urls:
+        urls = self.urls
+        if urls:
             text = record.getMessage()
             masked = text
-            for url in self.urls:
+            for url in urls:
                 masked = masked.replace(url, mask_url(url))
             if masked != text:
                 record.msg, record.args = masked, ()
@@ -117,7 +122,7 @@ class _HttpChannel:
         self.name = name
         self._url = url
         self._client = client
-        _MASK.urls.add(url)
+        _MASK.add(url)
 
     def _post(self, body: dict[str, Any]) -> None:
         try:
