@@ -10,15 +10,16 @@ from __future__ import annotations
 import math
 import typing
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 from jobintel.guard.breaker import CircuitOpen
 from jobintel.guard.budget_types import BudgetExceeded
-from jobintel.guard.call import CallRecord
+from jobintel.guard.call import CallMeta, CallRecord
 from jobintel.guard.events import GuardEvent, GuardEventKind
 from jobintel.guard.ratelimit_types import RateLimitWaitExceeded
 from jobintel.observability.multiprocess import collecting_registry, multiprocess_dir
@@ -79,6 +80,8 @@ _OTHER = "other"
 #: The HTTP fetcher's breakers are per site (``http:<host>``); their series is ``key="http"``.
 SITE_BREAKER_PREFIX = "http:"
 SITE_BREAKERS = "http"
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 
 class Metrics:
@@ -212,6 +215,7 @@ class Metrics:
         )
         self._headroom_series: set[tuple[str, str]] = set()
         self._site_breakers: dict[str, float] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = {}
         self._routes: set[tuple[str, str]] = set()
         self._initialise()
 
@@ -236,9 +240,10 @@ class Metrics:
         """A gateway observer (``gateway.observe(metrics.observe_call)``): one attempt."""
         model = record.model or "none"
         service = record.service
+        child = self._child
         self.prepare_route(service, model)
-        self.external_calls.labels(service=service, model=model, outcome=record.outcome).inc()
-        self.external_call_duration.labels(service=service, operation=record.operation).observe(
+        child(self.external_calls, service, model, record.outcome).inc()
+        child(self.external_call_duration, service, record.operation).observe(
             max(record.latency_s, 0.0)
         )
         usage = record.usage
@@ -254,16 +259,25 @@ class Metrics:
             strict=True,
         ):
             if count > 0:
-                self.external_tokens.labels(service=service, model=model, kind=kind).inc(count)
+                child(self.external_tokens, service, model, kind).inc(count)
         if record.cost_usd > 0:
-            self.external_cost.labels(service=service, model=model).inc(float(record.cost_usd))
+            child(self.external_cost, service, model).inc(float(record.cost_usd))
         # Only an attempt the limiter let through reaches the breaker (and has its state).
         if record.breaker_state is not None:
             key = f"{service}:{record.model}" if record.model else service  # as the gateway keys
             wait = max(record.limiter_wait_s, 0.0)
-            self.ratelimit_wait.labels(key=key).observe(wait)
+            child(self.ratelimit_wait, key).observe(wait)
             if wait > 0:  # the limiter reports 0 when it granted at once
-                self.ratelimit_waits.labels(key=key, outcome="granted").inc()
+                child(self.ratelimit_waits, key, "granted").inc()
+
+    def _child(self, metric: M, *values: str) -> M:
+        """``metric.labels(*values)``, remembered: label values are bounded, and the lookup
+        costs more than the increment on the per-call path."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found  # type: ignore[return-value]
 
     def prepare_route(self, service: str, model: str) -> None:
         """Create a ``service``/``model`` route's call series for every outcome at 0."""
@@ -285,12 +299,18 @@ class Metrics:
     @contextmanager
     def in_flight(self, service: str) -> Iterator[None]:
         """Count a call as in flight while the block runs (for the gateway's call path)."""
-        gauge = self.external_in_flight.labels(service=service)
+        gauge = self._child(self.external_in_flight, service)
         gauge.inc()
         try:
             yield
         finally:
             gauge.dec()
+
+    def call_scope(
+        self, meta: CallMeta, service: str, operation: str, model: str | None
+    ) -> AbstractContextManager[None]:
+        """A ``Gateway.around`` scope: the call is in flight while it runs."""
+        return self.in_flight(service)
 
     def on_guard_event(self, event: GuardEvent) -> None:
         """An ``EventSink``: counts the event; breaker transitions set the breaker gauge."""

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from jobintel.errors import ConfigError
 from jobintel.guard import Gateway
 from jobintel.guard.budget import BudgetLimits
-from jobintel.guard.call import CallMeta
 from jobintel.guard.event_log import GuardEventLog
 from jobintel.guard.events import EventSink, FanOut
 from jobintel.observability.alerts.config import alert_config
@@ -109,7 +108,7 @@ class Telemetry:
         """Observe every call ``gateway`` makes."""
         if self.metrics is not None:
             gateway.observe(self.metrics.observe_call)
-            gateway.around(self._in_flight)
+            gateway.around(self.metrics.call_scope)
         if self.alerts is not None:
             gateway.observe(self.alerts.on_call)
         if self.tracing is not None:
@@ -129,14 +128,6 @@ class Telemetry:
                 unsubscribe()
 
         return stop
-
-    @contextmanager
-    def _in_flight(
-        self, meta: CallMeta, service: str, operation: str, model: str | None
-    ) -> Iterator[None]:
-        assert self.metrics is not None
-        with self.metrics.in_flight(service):
-            yield
 
     @asynccontextmanager
     async def gateway(
