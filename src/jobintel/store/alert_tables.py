@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jobintel.store.tables import Base
@@ -14,7 +14,17 @@ class AlertRow(Base):
     """An episode of one fingerprint (rule + subject): firing until it resolves."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_fingerprint_state", "fingerprint", "state"),)
+    __table_args__ = (
+        Index("ix_alerts_fingerprint_state", "fingerprint", "state"),
+        # At most one firing episode per fingerprint: processes sharing the store claim it.
+        Index(
+            "uq_alerts_firing_fingerprint",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("state = 'firing'"),
+            postgresql_where=text("state = 'firing'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(300))
@@ -27,6 +37,8 @@ class AlertRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sends: Mapped[int] = mapped_column(Integer, default=1)
     message: Mapped[str] = mapped_column(Text)
+    #: "host:pid" of the process that opened or adopted the episode (None before 0009).
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class AlertDeliveryRow(Base):

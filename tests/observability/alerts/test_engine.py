@@ -4,6 +4,9 @@ recovery, routing, and channel failures that are retried, recorded and never rai
 from __future__ import annotations
 
 import logging
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -56,6 +59,13 @@ def _progress(
         message="",
         created_at=at,
     )
+
+
+def _dead_owner() -> str:
+    """An owner id ("host:pid") of a process on this host that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return f"{socket.gethostname()}:{proc.pid}"
 
 
 def _engine(config: AlertConfig, store: Store, clock: FakeClock, sleep: FakeSleep) -> AlertEngine:
@@ -369,14 +379,20 @@ def test_without_a_store_or_channels_the_engine_still_evaluates(clock: FakeClock
 def test_restart_keeps_dedup_and_resolves_restored_alerts(
     store: Store, clock: FakeClock, sleep: FakeSleep
 ) -> None:
-    """A new engine on the same store does not re-fire stored firing alerts and still resolves them:
-    the breaker on close, a failure rate it has no samples for on the first tick."""
+    """A new engine on the same store, after the process that fired them ended, does not re-fire
+    stored firing alerts and still resolves them: the breaker on close, a failure rate it has
+    no samples for on the first tick."""
+    # The first engine's owner is a process that has exited: a restart. (This test used to
+    # give both engines one owner, which also passed while a new process resolved a live
+    # process's failure-rate alert; that case is now test_cross_process.py's.)
     with webhook_receiver() as hook:
         config = AlertConfig(
             channels=(WebhookChannelConfig(url=hook.url),),
             routes={"warning": ("*",), "critical": ("*",)},
         )
-        first = _engine(config, store, clock, sleep)
+        first = AlertEngine(
+            config, engine=store.engine, clock=clock, sleep=sleep, owner=_dead_owner()
+        )
         try:
             first.on_guard_event(_breaker("open"))
             for kind in ("stage_failed", *["stage_succeeded"] * 4):
@@ -458,7 +474,9 @@ def test_restored_run_bound_budget_alerts_resolve_on_the_first_tick(
 ) -> None:
     """A run budget alert left firing by an ended process is resolved by the next engine
     instead of repeating forever; a month budget alert stays firing."""
-    first = _engine(AlertConfig(), store, clock, sleep)
+    first = AlertEngine(
+        AlertConfig(), engine=store.engine, clock=clock, sleep=sleep, owner=_dead_owner()
+    )
     try:
         first.on_guard_event(_budget(80, "run:gone"))
         first.on_guard_event(_budget(80, "month:2026-11"))
@@ -507,7 +525,10 @@ def test_two_processes_sharing_a_store_notify_once(
     see a breaker open or close sends nothing, so each state change is notified once."""
     with webhook_receiver() as hook:
         config = AlertConfig(channels=(WebhookChannelConfig(url=hook.url),))
-        service, cli = _engine(config, store, clock, sleep), _engine(config, store, clock, sleep)
+        service, cli = (
+            AlertEngine(config, engine=store.engine, clock=clock, sleep=sleep, owner=f"h:{n}")
+            for n in (1, 2)
+        )
         try:
             service.on_guard_event(_breaker("open"))
             service.flush()

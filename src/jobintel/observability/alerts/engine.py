@@ -4,23 +4,38 @@ Feed it with ``gateway``'s event sink (``on_guard_event``), the pipeline ``Event
 (``on_progress``) and the gateway's call observer (``on_call``), and call ``tick()``
 periodically (e.g. every 30 s) so time-based rules (sliding windows, long runs, budget
 roll-over, repeats) advance without new events. Evaluation is cheap and synchronous;
-delivery runs on a worker thread, so a slow channel never stalls a call or a stage.
+claims in the store and delivery run on a worker thread, so neither a slow database nor a
+slow channel stalls a call or a stage.
+
+Processes sharing one database (the service and ``jobintel run``) each run an engine on
+their own events. Every notification is first *claimed* in the store (``AlertHistory``):
+only the process that opens a firing episode sends "firing", one repeat goes out per
+interval, and exactly one process sends "resolved". Each episode has an owner (the
+"host:pid" that opened or adopted it): resolutions that are facts about shared state
+(a breaker closed, a budget's day or run is over, a run finished) are claimed by whichever
+process sees them; a failure-rate window only resolves the episodes its process owns,
+since another process's window may still see the failures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import httpx
 from sqlalchemy import Engine
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from jobintel import context
 from jobintel.guard.call import CallRecord
 from jobintel.guard.events import GuardEvent
 from jobintel.observability.alerts.channels import (
@@ -44,7 +59,7 @@ from jobintel.observability.alerts.rules import (
     guard_conditions,
     run_bound_budget,
 )
-from jobintel.observability.alerts.store import AlertHistory
+from jobintel.observability.alerts.store import AlertHistory, StoredAlert
 from jobintel.store import EventRecord
 
 log = logging.getLogger("jobintel.alerts")
@@ -61,6 +76,26 @@ _STAGE_OUTCOMES = {
     "stage_restored",
 }
 
+#: Rules whose resolution is a fact any process may claim (not one process's window).
+_WINDOW_RULES = frozenset({"stage_failure_rate", "external_failure_rate"})
+
+
+def default_owner() -> str:
+    """This process's id in the alert history: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    except OSError:
+        return False
+    return True
+
 
 @dataclass(kw_only=True)
 class _Active:
@@ -70,6 +105,28 @@ class _Active:
     message: str
     first_at: datetime
     last_sent_at: datetime
+    #: False for an episode another live process owns ("firing elsewhere"): this engine
+    #: neither fires, repeats nor window-resolves it, but claims shared-fact resolutions.
+    owned: bool = True
+    #: The run whose event raised a call or candidate budget alert (None: outside a run).
+    raised_in: str | None = None
+
+
+Claim = Literal["open", "repeat", "resolve_own", "resolve_any"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Job:
+    note: Notification
+    claim: Claim
+    #: The local episode it came from (None for a resolution claimed with no local entry).
+    active: _Active | None
+    #: For repeats: the latest ``last_sent_at`` that makes a repeat due.
+    due: datetime | None = None
+
+
+class _Sweep:
+    """A worker job: re-read firing episodes, adopt stale ones, forget resolved ones."""
 
 
 class AlertEngine:
@@ -81,9 +138,12 @@ class AlertEngine:
         channels: list[Channel] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        owner: str | None = None,
     ) -> None:
         self._config = config
         self._history = AlertHistory(engine) if engine is not None else None
+        #: "host:pid" recorded on the episodes this process opens or adopts.
+        self.owner = owner or default_owner()
         self._http: httpx.Client | None = None
         if channels is None:
             self._http = httpx.Client(timeout=config.http_timeout_s, follow_redirects=False)
@@ -106,53 +166,107 @@ class AlertEngine:
             min_samples=config.failure_min_samples,
         )
         self._runs = RunDurations(max_run_s=config.max_run_s)
-        #: Resolutions decided at start-up, sent on the first tick.
+        #: Resolutions decided when adopting episodes, sent on the next tick.
         self._pending: list[Condition] = []
-        self._queue: queue.Queue[Notification | None] = queue.Queue()
+        self._queue: queue.Queue[_Job | _Sweep | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._closed = False
+        self._last_sweep = self._clock()
         self._restore()
+
+    # --- episodes in the store ---------------------------------------------------------------
 
     def _restore(self) -> None:
         """Pick up episodes still firing in the store, so a restart neither re-fires them
-        nor leaves them firing forever: each resolves through its own rule."""
+        nor leaves them firing forever (see ``_take_over``)."""
         if self._history is None:
             return
         try:
-            firing = self._history.firing()
+            self._take_over(self._history.firing(), self._clock(), starting=True)
         except Exception:
             log.exception("could not load firing alerts; starting with none")
-            return
+
+    def _adoptable(self, alert: StoredAlert, now: datetime, *, starting: bool) -> bool:
+        """True when no live process looks after ``alert``: it is ours from before a
+        restart, its owner is a dead process on this host, or (owner unknown or on another
+        host) it has not been repeated for two repeat intervals."""
+        if alert.owner == self.owner:
+            # Once running, an episode of ours with no local entry is one being resolved.
+            return starting
+        host, _, pid = (alert.owner or "").rpartition(":")
+        if alert.owner is not None and host == socket.gethostname() and pid.isdigit():
+            return not _pid_alive(int(pid))
+        stale = timedelta(seconds=2 * self._config.repeat_interval_s)
+        return now - alert.last_sent_at > stale
+
+    def _take_over(self, firing: list[StoredAlert], now: datetime, *, starting: bool) -> None:
+        """Adopt the firing episodes nobody looks after (each then resolves through its own
+        rule); remember the others as firing elsewhere, so this process neither fires them
+        again nor resolves them from its own (empty) windows. Runs off the event loop: in
+        the constructor or on the worker thread. Holds the lock only between store calls."""
+        assert self._history is not None
+        fingerprints = {a.fingerprint for a in firing}
+        with self._lock:
+            for fingerprint, active in list(self._active.items()):
+                if not active.owned and fingerprint not in fingerprints:
+                    del self._active[fingerprint]  # resolved by its owner
         for alert in firing:
-            self._active[alert.fingerprint] = _Active(
-                rule=alert.rule,
-                subject=alert.subject,
-                severity=alert.severity,
-                message=alert.message,
-                first_at=alert.first_at,
-                last_sent_at=alert.last_sent_at,
+            with self._lock:
+                known = self._active.get(alert.fingerprint)
+            if known is not None and known.owned:
+                continue
+            if alert.owner == self.owner and not starting:
+                continue
+            adopted = self._adoptable(alert, now, starting=starting) and self._history.adopt(
+                alert.id, previous=alert.owner, owner=self.owner
             )
-            if alert.rule == "stage_failure_rate":
-                self._stages.track(alert.subject)
-            elif alert.rule == "external_failure_rate":
-                self._external.track(alert.subject)
-            elif alert.rule == "run_too_long":
-                self._runs.untracked(alert.subject)
-            elif alert.rule in BUDGET_RULES and run_bound_budget(alert.subject):
-                # Its run ended (or runs in another process): this one cannot see it end.
-                self._pending.append(
-                    Condition(
-                        rule=alert.rule,
-                        subject=alert.subject,
-                        firing=False,
-                        message=f"budget {alert.subject} is no longer tracked (process restarted)",
-                    )
+            with self._lock:
+                if self._active.get(alert.fingerprint) is not known:
+                    continue  # this process fired or resolved it meanwhile
+                self._active[alert.fingerprint] = _Active(
+                    rule=alert.rule,
+                    subject=alert.subject,
+                    severity=alert.severity,
+                    message=alert.message,
+                    first_at=alert.first_at,
+                    last_sent_at=alert.last_sent_at,
+                    owned=adopted,
                 )
+                if adopted:
+                    self._adopted(alert)
+
+    def _adopted(self, alert: StoredAlert) -> None:
+        if alert.owner != self.owner:
+            log.info("alert %s adopted from %s", alert.fingerprint, alert.owner or "unknown")
+        if alert.rule == "stage_failure_rate":
+            self._stages.track(alert.subject)
+        elif alert.rule == "external_failure_rate":
+            self._external.track(alert.subject)
+        elif alert.rule == "run_too_long":
+            self._runs.untracked(alert.subject)
+        elif alert.rule in BUDGET_RULES and run_bound_budget(alert.subject):
+            # Its run ended with the process that raised it: nobody can see it end now.
+            self._pending.append(
+                Condition(
+                    rule=alert.rule,
+                    subject=alert.subject,
+                    firing=False,
+                    message=f"budget {alert.subject} is no longer tracked (process ended)",
+                )
+            )
 
     # --- inputs ----------------------------------------------------------------------------
 
     def on_guard_event(self, event: GuardEvent) -> None:
         """An ``EventSink``: budget thresholds, breaker transitions, pricing anomalies."""
-        self._guarded(lambda now: self._apply_all(guard_conditions(event), now))
+
+        def handle(now: datetime) -> None:
+            raised_in = context.current().get("run_id")  # the run whose call raised it
+            for condition in guard_conditions(event):
+                # A breaker's state is shared by every process: its close is a fact.
+                self._apply(condition, now, shared=True, raised_in=raised_in)
+
+        self._guarded(handle)
 
     def on_progress(self, record: EventRecord) -> None:
         """An ``EventBus`` subscriber: stage outcomes and run starts/finishes."""
@@ -164,11 +278,11 @@ class AlertEngine:
             elif record.kind == "run_started":
                 self._runs.started(record.run_id, now)
             elif record.kind == "job_finished" and record.job_id is not None:
-                self._apply_all(self._budgets_ended(job_id=record.job_id), now)
+                self._apply_all(self._budgets_ended(job_id=record.job_id), now, shared=True)
             elif record.kind == "run_finished":
                 self._runs.finished(record.run_id)
-                self._apply_all(self._runs.conditions(now), now)
-                self._apply_all(self._budgets_ended(run_id=record.run_id), now)
+                self._apply_all(self._runs.conditions(now), now, shared=True)
+                self._apply_all(self._budgets_ended(run_id=record.run_id), now, shared=True)
 
         self._guarded(handle)
 
@@ -189,10 +303,10 @@ class AlertEngine:
 
         def handle(now: datetime) -> None:
             pending, self._pending = self._pending, []
-            self._apply_all(pending, now)
+            self._apply_all(pending, now, shared=True)
             self._apply_all(self._stages.conditions(now), now)
             self._apply_all(self._external.conditions(now), now)
-            self._apply_all(self._runs.conditions(now), now)
+            self._apply_all(self._runs.conditions(now), now, shared=True)
             over = [
                 Condition(
                     rule=a.rule,
@@ -201,15 +315,21 @@ class AlertEngine:
                     message=f"budget period {a.subject} is over",
                 )
                 for a in list(self._active.values())
-                if a.rule in ("budget_80", "budget_100")
+                if a.rule in BUDGET_RULES
                 and budget_period_over(a.subject, now, self._config.budget_timezone)
             ]
-            self._apply_all(over, now)
+            self._apply_all(over, now, shared=True)
             interval = timedelta(seconds=self._config.repeat_interval_s)
             for fingerprint, active in self._active.items():
-                if active.rule not in ONE_SHOT and now - active.last_sent_at >= interval:
-                    active.last_sent_at = now
-                    self._enqueue("repeat", fingerprint, active, now)
+                if (
+                    active.owned
+                    and active.rule not in ONE_SHOT
+                    and now - active.last_sent_at >= interval
+                ):
+                    self._repeat(fingerprint, active, now)
+            if self._history is not None and now - self._last_sweep >= interval:
+                self._last_sweep = now
+                self._submit(_Sweep())
 
         self._guarded(handle)
 
@@ -227,11 +347,13 @@ class AlertEngine:
             )
             for a in list(self._active.values())
             if a.rule in BUDGET_RULES
-            and budget_scope_ends_with(a.subject, run_id=run_id, job_id=job_id)
+            and budget_scope_ends_with(
+                a.subject, run_id=run_id, job_id=job_id, raised_in=a.raised_in
+            )
         ]
 
     def active(self) -> list[str]:
-        """Fingerprints of the alerts firing now."""
+        """Fingerprints of the alerts firing now (here or, as far as known, elsewhere)."""
         with self._lock:
             return sorted(self._active)
 
@@ -245,41 +367,76 @@ class AlertEngine:
         except Exception:
             log.exception("alert evaluation failed")
 
-    def _apply_all(self, conditions: list[Condition], now: datetime) -> None:
+    def _apply_all(self, conditions: list[Condition], now: datetime, shared: bool = False) -> None:
         for condition in conditions:
-            self._apply(condition, now)
+            self._apply(condition, now, shared=shared)
 
-    def _apply(self, condition: Condition, now: datetime) -> None:
+    def _apply(
+        self, condition: Condition, now: datetime, *, shared: bool, raised_in: str | None = None
+    ) -> None:
+        """Act on one verdict. ``shared``: a resolution that is a fact about state every
+        process shares, claimed through the store even with no local episode."""
         fingerprint = condition.fingerprint
         active = self._active.get(fingerprint)
         if not condition.firing:
-            if active is not None and condition.rule not in ONE_SHOT:
+            if condition.rule in ONE_SHOT:
+                return
+            shared = shared and condition.rule not in _WINDOW_RULES
+            if active is not None:
                 del self._active[fingerprint]
+                if not (active.owned or shared):
+                    return  # another process's episode: its own windows decide
                 active.message = condition.message
-                self._enqueue("resolved", fingerprint, active, now)
+                self._enqueue(
+                    "resolved", fingerprint, active, now, "resolve_any" if shared else "resolve_own"
+                )
+            elif shared and self._history is not None and condition.rule == "breaker_open":
+                # Opened by another process (a CLI run's probe closing the service's breaker).
+                self._enqueue(
+                    "resolved", fingerprint, self._new(condition, now), now, "resolve_any"
+                )
             return
         if active is None:
-            severity = self._config.severities.get(
-                condition.rule, DEFAULT_SEVERITY.get(condition.rule, "warning")
-            )
-            active = _Active(
-                rule=condition.rule,
-                subject=condition.subject,
-                severity=severity,
-                message=condition.message,
-                first_at=now,
-                last_sent_at=now,
-            )
+            active = self._new(condition, now)
+            active.raised_in = raised_in
             self._active[fingerprint] = active
-            self._enqueue("firing", fingerprint, active, now)
+            self._enqueue("firing", fingerprint, active, now, "open")
+            return
+        if not active.owned:
             return
         active.message = condition.message
+        if raised_in is not None:
+            active.raised_in = raised_in  # the latest run to hit the limit ends it
         if now - active.last_sent_at >= timedelta(seconds=self._config.repeat_interval_s):
-            active.last_sent_at = now
-            self._enqueue("repeat", fingerprint, active, now)
+            self._repeat(fingerprint, active, now)
+
+    def _new(self, condition: Condition, now: datetime) -> _Active:
+        severity = self._config.severities.get(
+            condition.rule, DEFAULT_SEVERITY.get(condition.rule, "warning")
+        )
+        return _Active(
+            rule=condition.rule,
+            subject=condition.subject,
+            severity=severity,
+            message=condition.message,
+            first_at=now,
+            last_sent_at=now,
+        )
+
+    def _repeat(self, fingerprint: str, active: _Active, now: datetime) -> None:
+        due = now - timedelta(seconds=self._config.repeat_interval_s)
+        active.last_sent_at = now
+        self._enqueue("repeat", fingerprint, active, now, "repeat", due=due)
 
     def _enqueue(
-        self, kind: NotificationKind, fingerprint: str, active: _Active, now: datetime
+        self,
+        kind: NotificationKind,
+        fingerprint: str,
+        active: _Active,
+        now: datetime,
+        claim: Claim,
+        *,
+        due: datetime | None = None,
     ) -> None:
         note = Notification(
             kind=kind,
@@ -292,39 +449,107 @@ class AlertEngine:
             sent_at=now,
             resolved_at=now if kind == "resolved" else None,
         )
+        self._submit(_Job(note=note, claim=claim, active=active, due=due))
+
+    def _submit(self, job: _Job | _Sweep) -> None:
+        """Queue work for the worker (caller holds the lock)."""
+        if self._closed:
+            if isinstance(job, _Job):
+                log.warning(
+                    "alert %s %s raised after the alert engine closed: not sent",
+                    job.note.kind,
+                    job.note.fingerprint,
+                )
+            return
         if self._worker is None:
             self._worker = threading.Thread(
                 target=self._deliver_all, name="jobintel-alerts", daemon=True
             )
             self._worker.start()
-        self._queue.put(note)
+        self._queue.put(job)
 
-    # --- delivery ----------------------------------------------------------------------------
+    # --- claims and delivery (worker thread) -------------------------------------------------
 
     def _deliver_all(self) -> None:
         while True:
-            note = self._queue.get()
+            job = self._queue.get()
             try:
-                if note is None:
+                if job is None:
                     return
-                self._deliver(note)
+                if isinstance(job, _Sweep):
+                    self._sweep()
+                else:
+                    self._deliver(job)
             except Exception:
-                log.exception("alert delivery failed for %s", note.fingerprint if note else "?")
+                log.exception(
+                    "alert delivery failed for %s",
+                    job.note.fingerprint if isinstance(job, _Job) else "sweep",
+                )
             finally:
                 self._queue.task_done()
 
-    def _deliver(self, note: Notification) -> None:
-        alert_id = None
+    def _sweep(self) -> None:
         if self._history is not None:
-            alert_id = self._history.record(note)
-            if alert_id is None:
-                log.info(
-                    "alert %s %s already %s in another process: not sent again",
-                    note.kind,
-                    note.fingerprint,
-                    note.status,
-                )
+            self._take_over(self._history.firing(), self._clock(), starting=False)
+
+    def _forget(self, job: _Job, *, still_firing: bool) -> None:
+        """A claim failed: the episode is another process's (or already over)."""
+        with self._lock:
+            if job.active is None or self._active.get(job.note.fingerprint) is not job.active:
                 return
+            if still_firing:
+                job.active.owned = False
+            else:
+                del self._active[job.note.fingerprint]
+
+    def _claim(self, job: _Job) -> tuple[Notification, int | None] | None:
+        """Claim ``job`` in the history: the notification to send and its episode's id
+        (None when the history failed), or None when another process has it."""
+        assert self._history is not None
+        note = job.note
+        try:
+            if job.claim == "open":
+                alert_id = self._history.open(note, owner=self.owner)
+                if alert_id is None:
+                    self._forget(job, still_firing=True)
+            elif job.claim == "repeat":
+                assert job.due is not None
+                alert_id = self._history.repeat(note, owner=self.owner, due=job.due)
+                if alert_id is None:
+                    self._forget(job, still_firing=self._history.is_firing(note.fingerprint))
+            else:
+                owner = self.owner if job.claim == "resolve_own" else None
+                resolved = self._history.resolve(note, owner=owner)
+                if resolved is None:
+                    alert_id = None
+                else:
+                    alert_id, first_at = resolved
+                    note = dataclasses.replace(note, first_at=first_at)
+        except Exception:
+            # The database is down or locked: an alert that goes unsent is worse than one
+            # that might be sent twice.
+            log.exception(
+                "could not record alert %s %s in the history; sending it anyway",
+                note.kind,
+                note.fingerprint,
+            )
+            return note, None
+        if alert_id is None:
+            log.info(
+                "alert %s %s is handled by another process: not sent here",
+                note.kind,
+                note.fingerprint,
+            )
+            return None
+        return note, alert_id
+
+    def _deliver(self, job: _Job) -> None:
+        note, alert_id = job.note, None
+        if self._history is not None:
+            claimed = self._claim(job)
+            if claimed is None:
+                return
+            note, alert_id = claimed
         wanted = self._config.channel_names(note.severity)
         for channel in self._channels:
             if channel.name not in wanted:
@@ -341,15 +566,33 @@ class AlertEngine:
                     attempts,
                     error,
                 )
-            if self._history is not None and alert_id is not None:
-                self._history.record_delivery(
-                    alert_id,
-                    note,
-                    channel=channel.name,
-                    outcome="ok" if error is None else "failed",
-                    attempts=attempts,
-                    error=error,
-                )
+            self._record_delivery(
+                alert_id,
+                note,
+                channel=channel.name,
+                outcome="ok" if error is None else "failed",
+                attempts=attempts,
+                error=error,
+            )
+
+    def _record_delivery(
+        self,
+        alert_id: int | None,
+        note: Notification,
+        *,
+        channel: str,
+        outcome: str,
+        attempts: int,
+        error: str | None,
+    ) -> None:
+        if self._history is None or alert_id is None:
+            return
+        try:
+            self._history.record_delivery(
+                alert_id, note, channel=channel, outcome=outcome, attempts=attempts, error=error
+            )
+        except Exception:
+            log.exception("could not record the delivery of alert %s", note.fingerprint)
 
     def _send(self, channel: Channel, note: Notification) -> tuple[int, str | None]:
         """Send with retries; (attempts made, safe error text or None)."""
@@ -385,18 +628,60 @@ class AlertEngine:
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Deliver what is queued (waiting at most ``timeout_s``: a channel that hangs must
-        not hold the process), stop the worker and close the HTTP client."""
-        worker, self._worker = self._worker, None
+        not hold the process), stop the worker and close the HTTP client. Notifications
+        still queued then are recorded in the history as ``not_sent``."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+            self._closed = True
         if worker is not None:
             self._queue.put(None)
             worker.join(timeout_s)
             if worker.is_alive():
+                left = self._drain()
                 log.warning(
-                    "alert delivery still busy after %.0f s at exit: %d notification(s) not "
-                    "sent; they stay in the alert history (`jobintel alerts`)",
+                    "alert delivery still busy after %.0f s at exit: %d queued notification(s) "
+                    "not sent%s",
                     timeout_s,
-                    max(self._queue.qsize() - 1, 0),
+                    len(left),
+                    "; recorded as not_sent in the alert history (`jobintel alerts`)"
+                    if self._history is not None and left
+                    else "",
                 )
+                for job in left:
+                    self._not_sent(job)
         if self._http is not None:
             self._http.close()
             self._http = None
+
+    def _drain(self) -> list[_Job]:
+        """Take the queued jobs away from a worker that is stuck in a channel."""
+        left: list[_Job] = []
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(job, _Job):
+                left.append(job)
+            self._queue.task_done()
+        self._queue.put(None)  # the stuck worker stops once its channel returns
+        return left
+
+    def _not_sent(self, job: _Job) -> None:
+        if self._history is None:
+            return
+        claimed = self._claim(job)
+        if claimed is None:
+            return
+        note, alert_id = claimed
+        wanted = self._config.channel_names(note.severity)
+        for channel in self._channels:
+            if channel.name in wanted:
+                self._record_delivery(
+                    alert_id,
+                    note,
+                    channel=channel.name,
+                    outcome="not_sent",
+                    attempts=0,
+                    error="alert delivery was still busy when the process exited",
+                )

@@ -97,17 +97,26 @@ NOT_SENT: frozenset[str] = frozenset(
 
 
 def budget_scope_ends_with(
-    subject: str, *, run_id: str | None = None, job_id: int | None = None
+    subject: str,
+    *,
+    run_id: str | None = None,
+    job_id: int | None = None,
+    raised_in: str | None = None,
 ) -> bool:
     """True when budget ``subject`` belongs to the run or job that just finished.
 
-    ``run:<id>`` ends with its run, ``job:<id>`` and ``stage:<job>:<stage>`` with their job,
-    and the per-call scope (``call``) with any run; day, month and candidate scopes outlive
-    runs (days and months resolve when the period is over, see ``budget_period_over``).
+    ``run:<id>`` ends with its run, ``job:<id>`` and ``stage:<job>:<stage>`` with their job.
+    The per-call scope (``call``) and candidate scopes (``candidate:<id>``) carry no run in
+    their key: they end with the run that raised the alert (``raised_in``), or with any run
+    when that is unknown (the event came from outside a run); a later run that hits the
+    limit again fires a new episode. Day and month scopes outlive runs (they resolve when
+    the period is over, see ``budget_period_over``).
     """
     kind, _, rest = subject.partition(":")
     if run_id is not None:
-        return subject in (f"run:{run_id}", "call")
+        if kind in ("call", "candidate"):
+            return raised_in is None or raised_in == run_id
+        return subject == f"run:{run_id}"
     if job_id is not None:
         return subject == f"job:{job_id}" or (
             kind == "stage" and rest.split(":", 1)[0] == str(job_id)
@@ -116,8 +125,9 @@ def budget_scope_ends_with(
 
 
 def run_bound_budget(subject: str) -> bool:
-    """A budget scope that lives no longer than a run (call, stage, job, run)."""
-    return subject.partition(":")[0] in ("call", "stage", "job", "run")
+    """A budget scope whose alert lives no longer than a run (call, stage, job, run, and
+    candidate, which resolves with the run that raised it)."""
+    return subject.partition(":")[0] in ("call", "stage", "job", "run", "candidate")
 
 
 def budget_period_over(subject: str, now: datetime, timezone: str) -> bool:
@@ -149,15 +159,20 @@ class FailureRate:
         self._outcomes.setdefault(subject, deque()).append((at, failed))
 
     def conditions(self, now: datetime) -> list[Condition]:
-        """Every tracked subject's verdict, after dropping outcomes older than the window."""
+        """Every tracked subject's verdict, after dropping outcomes older than the window.
+
+        A subject left with no outcomes gets its (resolved) verdict once and is forgotten,
+        so the per-subject state does not grow without bound."""
         verdicts = []
-        for subject, outcomes in self._outcomes.items():
+        for subject, outcomes in list(self._outcomes.items()):
             while outcomes and now - outcomes[0][0] > self._window:
                 outcomes.popleft()
             total = len(outcomes)
             failed = sum(1 for _, f in outcomes if f)
             rate = failed / total if total else 0.0
             firing = total >= self._min_samples and rate > self._threshold
+            if not outcomes:
+                del self._outcomes[subject]
             minutes = self._window.total_seconds() / 60
             verdicts.append(
                 Condition(
@@ -171,6 +186,11 @@ class FailureRate:
         return verdicts
 
 
+#: Most unfinished runs ``RunDurations`` remembers (runs that crashed without a
+#: ``run_finished``): the oldest are forgotten past this.
+MAX_TRACKED_RUNS = 1000
+
+
 class RunDurations:
     """Runs started and not finished; the ones older than the limit are conditions."""
 
@@ -181,13 +201,17 @@ class RunDurations:
 
     def started(self, run_id: str, at: datetime) -> None:
         self._started.setdefault(run_id, at)
+        while len(self._started) > MAX_TRACKED_RUNS:
+            oldest = min(self._started, key=self._started.__getitem__)
+            self._started.pop(oldest)
+            self._finished.append((oldest, f"run {oldest} is no longer tracked (too many runs)"))
 
     def finished(self, run_id: str) -> None:
         if self._started.pop(run_id, None) is not None:
             self._finished.append((run_id, f"run {run_id} finished"))
 
     def untracked(self, run_id: str) -> None:
-        """Resolve an alert restored from before a restart: this process cannot see that run."""
+        """Resolve an alert adopted from a process that ended: nobody can see that run now."""
         self._finished.append((run_id, f"run {run_id} is no longer tracked (process restarted)"))
 
     def conditions(self, now: datetime) -> list[Condition]:

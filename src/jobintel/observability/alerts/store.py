@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from jobintel.observability.alerts.channels import Notification
 from jobintel.store.alert_tables import AlertDeliveryRow, AlertRow
@@ -35,6 +36,7 @@ class StoredAlert:
     sends: int
     message: str
     deliveries: tuple[Delivery, ...]
+    owner: str | None = None
 
 
 def _utc(at: datetime) -> datetime:
@@ -46,25 +48,15 @@ class AlertHistory:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, note: Notification) -> int | None:
-        """Store ``note`` against its episode (opening one when firing); the episode's id.
+    def open(self, note: Notification, *, owner: str) -> int | None:
+        """Open a firing episode for ``note`` owned by ``owner``; its id.
 
-        None when another process sharing the store got there first: the alert is already
-        firing (its "firing" was sent) or already resolved. The caller sends nothing then, so
-        a CLI run next to the service does not notify twice.
+        None when the fingerprint is already firing (another process sharing the store
+        opened it first): the caller sends nothing. The partial unique index on firing
+        fingerprints makes this atomic across processes.
         """
-        with self._engine.begin() as conn:
-            active = conn.execute(
-                select(AlertRow.id)
-                .where(AlertRow.fingerprint == note.fingerprint, AlertRow.state == "firing")
-                .order_by(AlertRow.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if (note.kind == "firing" and active is not None) or (
-                note.kind == "resolved" and active is None
-            ):
-                return None
-            if active is None:
+        try:
+            with self._engine.begin() as conn:
                 return int(
                     conn.execute(
                         insert(AlertRow)
@@ -73,28 +65,87 @@ class AlertHistory:
                             rule=note.rule,
                             subject=note.subject,
                             severity=note.severity,
-                            state=note.status,
+                            state="firing",
                             first_at=note.first_at,
                             last_sent_at=note.sent_at,
-                            resolved_at=note.resolved_at,
+                            resolved_at=None,
                             sends=1,
                             message=note.message,
+                            owner=owner,
                         )
                         .returning(AlertRow.id)
                     ).scalar_one()
                 )
-            conn.execute(
+        except IntegrityError:
+            return None
+
+    def repeat(self, note: Notification, *, owner: str, due: datetime) -> int | None:
+        """Claim a repeat of ``owner``'s firing episode last sent at or before ``due``.
+
+        None when the episode is not firing, belongs to another process, or another
+        process already sent a repeat since ``due`` (so one repeat goes out per interval).
+        """
+        with self._engine.begin() as conn:
+            claimed = conn.execute(
                 update(AlertRow)
-                .where(AlertRow.id == active)
+                .where(
+                    AlertRow.fingerprint == note.fingerprint,
+                    AlertRow.state == "firing",
+                    AlertRow.owner == owner,
+                    AlertRow.last_sent_at <= due,
+                )
                 .values(
-                    state=note.status,
                     last_sent_at=note.sent_at,
-                    resolved_at=note.resolved_at,
                     sends=AlertRow.sends + 1,
                     message=note.message,
                 )
+                .returning(AlertRow.id)
+            ).scalar_one_or_none()
+        return None if claimed is None else int(claimed)
+
+    def resolve(
+        self, note: Notification, *, owner: str | None = None
+    ) -> tuple[int, datetime] | None:
+        """Resolve the firing episode of ``note``'s fingerprint (only ``owner``'s when given);
+        its id and when it started. None when nothing matching is firing: another process
+        resolved it first, so exactly one process sends "resolved"."""
+        query = update(AlertRow).where(
+            AlertRow.fingerprint == note.fingerprint, AlertRow.state == "firing"
+        )
+        if owner is not None:
+            query = query.where(AlertRow.owner == owner)
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                query.values(
+                    state="resolved",
+                    last_sent_at=note.sent_at,
+                    resolved_at=note.resolved_at or note.sent_at,
+                    sends=AlertRow.sends + 1,
+                    message=note.message,
+                ).returning(AlertRow.id, AlertRow.first_at)
+            ).one_or_none()
+        return None if row is None else (int(row.id), _utc(row.first_at))
+
+    def adopt(self, alert_id: int, *, previous: str | None, owner: str) -> bool:
+        """Take over a firing episode from ``previous`` (a process that ended or went quiet);
+        False when it changed hands or resolved meanwhile."""
+        query = update(AlertRow).where(AlertRow.id == alert_id, AlertRow.state == "firing")
+        query = query.where(
+            AlertRow.owner.is_(None) if previous is None else AlertRow.owner == previous
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(query.values(owner=owner)).rowcount == 1
+
+    def is_firing(self, fingerprint: str) -> bool:
+        with self._engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(AlertRow.id).where(
+                        AlertRow.fingerprint == fingerprint, AlertRow.state == "firing"
+                    )
+                ).first()
+                is not None
             )
-            return int(active)
 
     def record_delivery(
         self,
@@ -162,6 +213,7 @@ class AlertHistory:
                 sends=r.sends,
                 message=r.message,
                 deliveries=tuple(deliveries[r.id]),
+                owner=r.owner,
             )
             for r in rows
         ]
