@@ -77,7 +77,7 @@ def _headroom(
     store: Store, settings: Settings, now: datetime
 ) -> tuple[dict[tuple[str, str], float], tuple[str, ...]]:
     # The health page's reading of the limiter's shared state, as ratios.
-    from jobintel.service.limiter_health import limiter_headroom
+    from jobintel.guard.ratelimit_health import limiter_headroom
 
     ratios: dict[tuple[str, str], float] = {}
     rows = limiter_headroom(store.engine, settings, now=now.timestamp())

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from jobintel.guard.breaker_sql import SqlCircuitBreaker
+from jobintel.guard.ratelimit_health import limiter_headroom
 from jobintel.service.api.deps import Reader, SettingsDep, StoreDep
-from jobintel.service.limiter_health import limiter_headroom
 from jobintel.service.web.rendering import page
 
 router = APIRouter(include_in_schema=False)

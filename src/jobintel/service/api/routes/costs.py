@@ -17,6 +17,7 @@ from jobintel.guard.budget_types import SCOPE_KINDS, BudgetStatus, scopes_for
 from jobintel.guard.event_log import GuardEventLog
 from jobintel.guard.ledger import CostLedger
 from jobintel.guard.policies import budget_limits
+from jobintel.guard.ratelimit_health import limiter_headroom
 from jobintel.service.api.deps import Reader, SettingsDep, StoreDep
 from jobintel.service.api.schemas import (
     BreakerOut,
@@ -28,8 +29,8 @@ from jobintel.service.api.schemas import (
     GuardEventList,
     GuardEventOut,
     HealthReport,
+    LimiterOut,
 )
-from jobintel.service.limiter_health import limiter_headroom
 from jobintel.service.problems import problem_responses
 
 router = APIRouter(tags=["costs"], responses=problem_responses(401, 403, 422))
@@ -123,7 +124,7 @@ async def health(store: StoreDep, settings: SettingsDep, _who: Reader) -> Health
             )
             for b in breakers
         ],
-        limiter=limiter,
+        limiter=[LimiterOut.model_validate(row, from_attributes=True) for row in limiter],
     )
 
 

@@ -1,6 +1,6 @@
 """Rate-limit headroom per key, read from the limiter's shared state in the store.
 
-A snapshot for health pages: what each ``service[:model]`` key may use per window (the
+A snapshot for health pages and metrics: what each ``service[:model]`` key may use per window (the
 configured limit, lowered to what the provider reported), what it used over the last
 window, and what is left. The limiter itself decides admissions; this only reports.
 """
@@ -8,6 +8,7 @@ window, and what is left. The limiter itself decides admissions; this only repor
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,14 +17,29 @@ from sqlalchemy import Engine, func, select
 from jobintel.guard.policies import rate_limit_policies
 from jobintel.guard.ratelimit import RateLimitPolicy
 from jobintel.guard.ratelimit_types import LearnedLimits
-from jobintel.service.api.schemas import LimiterOut
 from jobintel.settings import Settings
 from jobintel.store.limiter_tables import RateLimitDailyRow, RateLimitGrantRow, RateLimitKeyRow
 
 
+@dataclass(frozen=True, kw_only=True)
+class LimiterHeadroom:
+    """One key's per-minute limits (None: unlimited), use and what is left."""
+
+    key: str
+    rpm: int | None
+    tpm: int | None
+    requests_last_minute: int
+    tokens_last_minute: int
+    requests_headroom: int | None
+    tokens_headroom: int | None
+    daily_requests: int | None = None
+    requests_today: int | None = None
+    backoff_until: datetime | None = None
+
+
 def limiter_headroom(
     engine: Engine, settings: Settings, *, now: float | None = None
-) -> list[LimiterOut]:
+) -> list[LimiterHeadroom]:
     """One row per configured or used key, sorted by key."""
     at = time.time() if now is None else now
     policies = rate_limit_policies(settings)
@@ -53,7 +69,7 @@ def limiter_headroom(
             ).one()
             not_before = stored.not_before if stored is not None else 0.0
             out.append(
-                LimiterOut(
+                LimiterHeadroom(
                     key=key,
                     rpm=window.requests,
                     tpm=window.tokens,
