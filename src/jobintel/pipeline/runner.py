@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from jobintel.pipeline.events import EventBus, EventKind
 from jobintel.pipeline.llm import StageLLM, StageResearch
 from jobintel.pipeline.stage import StageContext, StageSpec
 from jobintel.pipeline.stages import PIPELINE
+from jobintel.processes import pid_alive, this_host
 from jobintel.providers.registry import stage_route
 from jobintel.settings import Settings
 from jobintel.store import JobInfo, Store
@@ -94,7 +94,7 @@ class PipelineRunner:
         run = await asyncio.to_thread(self.store.run, run_id)
         _refuse_if_live_elsewhere(run_id, run.status, run.options)
         options = with_trace_id(
-            {**run.options, "pid": os.getpid(), "host": socket.gethostname()}, trace_id_of(span)
+            {**run.options, "pid": os.getpid(), "host": this_host()}, trace_id_of(span)
         )
         await asyncio.to_thread(self.store.set_run_status, run_id, "running", options=options)
         await self.bus.apublish(run_id, EventKind.RUN_STARTED, message=f"{run.jobs} job(s)")
@@ -369,16 +369,10 @@ def _refuse_if_live_elsewhere(run_id: str, status: str, options: dict[str, objec
     if status != "running":
         return
     pid = options.get("pid")
-    if not isinstance(pid, int) or options.get("host") != socket.gethostname():
+    if not isinstance(pid, int) or options.get("host") != this_host():
         return
-    if pid == os.getpid():
+    if pid == os.getpid() or not pid_alive(pid):
         return
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        pass
     raise RunBusy(
         f"run {run_id} is being executed by process {pid} on this machine: wait for it to finish "
         "or stop it before resuming"

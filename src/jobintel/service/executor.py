@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 from jobintel.guard.policies import budget_limits
 from jobintel.pipeline import EventBus, EventKind, PipelineRunner
+from jobintel.processes import pid_alive, this_host
 from jobintel.service.planning import plan_jobs
 from jobintel.settings import Settings
 from jobintel.store import EventRecord, RunInfo, Store
@@ -207,13 +207,13 @@ class InProcessExecutor:
 
     def _orphans(self) -> list[str]:
         """Runs queued or running under a process of this host that no longer exists."""
-        host = socket.gethostname()
+        host = this_host()
         found = []
         for run in self.store.runs(limit=1000):
             if run.status not in {"queued", "running"} or run.options.get("host") != host:
                 continue
             pid = run.options.get("pid")
-            if isinstance(pid, int) and pid != os.getpid() and not _alive(pid):
+            if isinstance(pid, int) and pid != os.getpid() and not pid_alive(pid):
                 found.append(run.id)
         return found
 
@@ -273,7 +273,7 @@ class InProcessExecutor:
         pid = run.options.get("pid")
         if not isinstance(pid, int) or pid == os.getpid():
             return
-        if run.options.get("host") != socket.gethostname() or not _alive(pid):
+        if run.options.get("host") != this_host() or not pid_alive(pid):
             return  # elsewhere we cannot tell; here, its process died: ours to resume
         raise RunBusyElsewhere(run.id, pid)
 
@@ -299,7 +299,7 @@ class InProcessExecutor:
     def _mark_queued(self, run_id: str, options: RunOptions) -> None:
         run = self.store.run(run_id)
         # Who queued it: a later server can tell a run whose process died from a live one.
-        owner = {"pid": os.getpid(), "host": socket.gethostname()}
+        owner = {"pid": os.getpid(), "host": this_host()}
         stored = {**run.options, **options.stored(), **owner}
         stored.pop("error", None)
         self.store.set_run_status(run_id, "queued", options=stored)
@@ -346,13 +346,3 @@ class InProcessExecutor:
         for job in self.store.jobs(run_id):
             if job.status in UNFINISHED_JOBS:
                 self.store.set_job_status(job.id, status)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True

@@ -4,8 +4,8 @@ Feed it with ``gateway``'s event sink (``on_guard_event``), the pipeline ``Event
 (``on_progress``) and the gateway's call observer (``on_call``), and call ``tick()``
 periodically (e.g. every 30 s) so time-based rules (sliding windows, long runs, budget
 roll-over, repeats) advance without new events. Evaluation is cheap and synchronous;
-claims in the store and delivery run on a worker thread, so neither a slow database nor a
-slow channel stalls a call or a stage.
+claims in the store and delivery run on a worker thread (``dispatch.Dispatcher``), so
+neither a slow database nor a slow channel stalls a call or a stage.
 
 Processes sharing one database (the service and ``jobintel run``) each run an engine on
 their own events. Every notification is first *claimed* in the store (``AlertHistory``):
@@ -19,33 +19,22 @@ since another process's window may still see the failures.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
-import queue
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TypedDict
 
-import httpx
 from sqlalchemy import Engine
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from jobintel import context
 from jobintel.guard.call import CallRecord
 from jobintel.guard.events import GuardEvent
-from jobintel.observability.alerts.channels import (
-    Channel,
-    ChannelError,
-    Notification,
-    NotificationKind,
-    build_channels,
-)
+from jobintel.observability.alerts.channels import Channel, Notification, NotificationKind
 from jobintel.observability.alerts.config import AlertConfig
+from jobintel.observability.alerts.dispatch import CLOSE_TIMEOUT_S, Claim, Dispatcher, Job
 from jobintel.observability.alerts.rules import (
     BUDGET_RULES,
     DEFAULT_SEVERITY,
@@ -60,12 +49,10 @@ from jobintel.observability.alerts.rules import (
     run_bound_budget,
 )
 from jobintel.observability.alerts.store import AlertHistory, StoredAlert
+from jobintel.processes import pid_alive, this_host, this_owner
 from jobintel.store import EventRecord
 
 log = logging.getLogger("jobintel.alerts")
-
-#: Longest ``close()`` waits for queued notifications to go out.
-CLOSE_TIMEOUT_S = 30.0
 
 #: Every stage outcome counts in the denominator, as in the Prometheus rule.
 _STAGE_OUTCOMES = {
@@ -78,23 +65,6 @@ _STAGE_OUTCOMES = {
 
 #: Rules whose resolution is a fact any process may claim (not one process's window).
 _WINDOW_RULES = frozenset({"stage_failure_rate", "external_failure_rate"})
-
-
-def default_owner() -> str:
-    """This process's id in the alert history: "host:pid"."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    except OSError:
-        return False
-    return True
 
 
 @dataclass(kw_only=True)
@@ -112,21 +82,29 @@ class _Active:
     raised_in: str | None = None
 
 
-Claim = Literal["open", "repeat", "resolve_own", "resolve_any"]
+class _Episode(TypedDict):
+    """What an episode, stored, local or notified, says about itself."""
+
+    rule: str
+    subject: str
+    severity: str
+    message: str
+    first_at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Job:
-    note: Notification
-    claim: Claim
-    #: The local episode it came from (None for a resolution claimed with no local entry).
-    active: _Active | None
-    #: For repeats: the latest ``last_sent_at`` that makes a repeat due.
-    due: datetime | None = None
+def _episode(source: StoredAlert | _Active) -> _Episode:
+    return _Episode(
+        rule=source.rule,
+        subject=source.subject,
+        severity=source.severity,
+        message=source.message,
+        first_at=source.first_at,
+    )
 
 
-class _Sweep:
-    """A worker job: re-read firing episodes, adopt stale ones, forget resolved ones."""
+def _resolved(episode: StoredAlert | _Active, message: str) -> Condition:
+    """The verdict that ends ``episode``."""
+    return Condition(rule=episode.rule, subject=episode.subject, firing=False, message=message)
 
 
 class AlertEngine:
@@ -143,14 +121,8 @@ class AlertEngine:
         self._config = config
         self._history = AlertHistory(engine) if engine is not None else None
         #: "host:pid" recorded on the episodes this process opens or adopts.
-        self.owner = owner or default_owner()
-        self._http: httpx.Client | None = None
-        if channels is None:
-            self._http = httpx.Client(timeout=config.http_timeout_s, follow_redirects=False)
-            channels = build_channels(config.channels, self._http)
-        self._channels = channels
+        self.owner = owner or this_owner()
         self._clock = clock
-        self._sleep = sleep
         self._active: dict[str, _Active] = {}
         self._lock = threading.Lock()
         self._stages = FailureRate(
@@ -168,9 +140,15 @@ class AlertEngine:
         self._runs = RunDurations(max_run_s=config.max_run_s)
         #: Resolutions decided when adopting episodes, sent on the next tick.
         self._pending: list[Condition] = []
-        self._queue: queue.Queue[_Job | _Sweep | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self._closed = False
+        self._dispatch = Dispatcher(
+            config,
+            history=self._history,
+            channels=channels,
+            owner=self.owner,
+            sleep=sleep,
+            on_lost=self._forget,
+            on_sweep=self._sweep,
+        )
         self._last_sweep = self._clock()
         self._restore()
 
@@ -194,8 +172,8 @@ class AlertEngine:
             # Once running, an episode of ours with no local entry is one being resolved.
             return starting
         host, _, pid = (alert.owner or "").rpartition(":")
-        if alert.owner is not None and host == socket.gethostname() and pid.isdigit():
-            return not _pid_alive(int(pid))
+        if alert.owner is not None and host == this_host() and pid.isdigit():
+            return not pid_alive(int(pid))
         stale = timedelta(seconds=2 * self._config.repeat_interval_s)
         return now - alert.last_sent_at > stale
 
@@ -224,13 +202,7 @@ class AlertEngine:
                 if self._active.get(alert.fingerprint) is not known:
                     continue  # this process fired or resolved it meanwhile
                 self._active[alert.fingerprint] = _Active(
-                    rule=alert.rule,
-                    subject=alert.subject,
-                    severity=alert.severity,
-                    message=alert.message,
-                    first_at=alert.first_at,
-                    last_sent_at=alert.last_sent_at,
-                    owned=adopted,
+                    **_episode(alert), last_sent_at=alert.last_sent_at, owned=adopted
                 )
                 if adopted:
                     self._adopted(alert)
@@ -247,12 +219,7 @@ class AlertEngine:
         elif alert.rule in BUDGET_RULES and run_bound_budget(alert.subject):
             # Its run ended with the process that raised it: nobody can see it end now.
             self._pending.append(
-                Condition(
-                    rule=alert.rule,
-                    subject=alert.subject,
-                    firing=False,
-                    message=f"budget {alert.subject} is no longer tracked (process ended)",
-                )
+                _resolved(alert, f"budget {alert.subject} is no longer tracked (process ended)")
             )
 
     # --- inputs ----------------------------------------------------------------------------
@@ -308,12 +275,7 @@ class AlertEngine:
             self._apply_all(self._external.conditions(now), now)
             self._apply_all(self._runs.conditions(now), now, shared=True)
             over = [
-                Condition(
-                    rule=a.rule,
-                    subject=a.subject,
-                    firing=False,
-                    message=f"budget period {a.subject} is over",
-                )
+                _resolved(a, f"budget period {a.subject} is over")
                 for a in list(self._active.values())
                 if a.rule in BUDGET_RULES
                 and budget_period_over(a.subject, now, self._config.budget_timezone)
@@ -329,7 +291,7 @@ class AlertEngine:
                     self._repeat(fingerprint, active, now)
             if self._history is not None and now - self._last_sweep >= interval:
                 self._last_sweep = now
-                self._submit(_Sweep())
+                self._dispatch.sweep()
 
         self._guarded(handle)
 
@@ -339,12 +301,7 @@ class AlertEngine:
         """Resolutions for the active budget alerts whose scope ended with this run or job."""
         ended = f"run {run_id}" if run_id is not None else f"job {job_id}"
         return [
-            Condition(
-                rule=a.rule,
-                subject=a.subject,
-                firing=False,
-                message=f"budget {a.subject}: {ended} finished",
-            )
+            _resolved(a, f"budget {a.subject}: {ended} finished")
             for a in list(self._active.values())
             if a.rule in BUDGET_RULES
             and budget_scope_ends_with(
@@ -438,250 +395,41 @@ class AlertEngine:
         *,
         due: datetime | None = None,
     ) -> None:
+        """Hand a notification to the worker (caller holds the lock)."""
         note = Notification(
+            **_episode(active),
             kind=kind,
             fingerprint=fingerprint,
-            rule=active.rule,
-            subject=active.subject,
-            severity=active.severity,
-            message=active.message,
-            first_at=active.first_at,
             sent_at=now,
             resolved_at=now if kind == "resolved" else None,
         )
-        self._submit(_Job(note=note, claim=claim, active=active, due=due))
+        self._dispatch.submit(Job(note=note, claim=claim, episode=active, due=due))
 
-    def _submit(self, job: _Job | _Sweep) -> None:
-        """Queue work for the worker (caller holds the lock)."""
-        if self._closed:
-            if isinstance(job, _Job):
-                log.warning(
-                    "alert %s %s raised after the alert engine closed: not sent",
-                    job.note.kind,
-                    job.note.fingerprint,
-                )
-            return
-        if self._worker is None:
-            self._worker = threading.Thread(
-                target=self._deliver_all, name="jobintel-alerts", daemon=True
-            )
-            self._worker.start()
-        self._queue.put(job)
+    # --- delivery (see ``dispatch``) ----------------------------------------------------------
 
-    # --- claims and delivery (worker thread) -------------------------------------------------
-
-    def _deliver_all(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                if isinstance(job, _Sweep):
-                    self._sweep()
-                else:
-                    self._deliver(job)
-            except Exception:
-                log.exception(
-                    "alert delivery failed for %s",
-                    job.note.fingerprint if isinstance(job, _Job) else "sweep",
-                )
-            finally:
-                self._queue.task_done()
+    def _forget(self, job: Job, still_firing: bool) -> None:
+        """A claim failed: the episode is another process's (or already over)."""
+        fingerprint = job.note.fingerprint
+        with self._lock:
+            active = self._active.get(fingerprint)
+            if active is None or active is not job.episode:
+                return
+            if still_firing:
+                active.owned = False
+            else:
+                del self._active[fingerprint]
 
     def _sweep(self) -> None:
+        """Re-read the firing episodes: adopt stale ones, forget resolved ones."""
         if self._history is not None:
             self._take_over(self._history.firing(), self._clock(), starting=False)
 
-    def _forget(self, job: _Job, *, still_firing: bool) -> None:
-        """A claim failed: the episode is another process's (or already over)."""
-        with self._lock:
-            if job.active is None or self._active.get(job.note.fingerprint) is not job.active:
-                return
-            if still_firing:
-                job.active.owned = False
-            else:
-                del self._active[job.note.fingerprint]
-
-    def _claim(self, job: _Job) -> tuple[Notification, int | None] | None:
-        """Claim ``job`` in the history: the notification to send and its episode's id
-        (None when the history failed), or None when another process has it."""
-        assert self._history is not None
-        note = job.note
-        try:
-            if job.claim == "open":
-                alert_id = self._history.open(note, owner=self.owner)
-                if alert_id is None:
-                    self._forget(job, still_firing=True)
-            elif job.claim == "repeat":
-                assert job.due is not None
-                alert_id = self._history.repeat(note, owner=self.owner, due=job.due)
-                if alert_id is None:
-                    self._forget(job, still_firing=self._history.is_firing(note.fingerprint))
-            else:
-                owner = self.owner if job.claim == "resolve_own" else None
-                resolved = self._history.resolve(note, owner=owner)
-                if resolved is None:
-                    alert_id = None
-                else:
-                    alert_id, first_at = resolved
-                    note = dataclasses.replace(note, first_at=first_at)
-        except Exception:
-            # The database is down or locked: an alert that goes unsent is worse than one
-            # that might be sent twice.
-            log.exception(
-                "could not record alert %s %s in the history; sending it anyway",
-                note.kind,
-                note.fingerprint,
-            )
-            return note, None
-        if alert_id is None:
-            log.info(
-                "alert %s %s is handled by another process: not sent here",
-                note.kind,
-                note.fingerprint,
-            )
-            return None
-        return note, alert_id
-
-    def _deliver(self, job: _Job) -> None:
-        note, alert_id = job.note, None
-        if self._history is not None:
-            claimed = self._claim(job)
-            if claimed is None:
-                return
-            note, alert_id = claimed
-        wanted = self._config.channel_names(note.severity)
-        for channel in self._channels:
-            if channel.name not in wanted:
-                continue
-            attempts, error = self._send(channel, note)
-            if error is None:
-                log.info("alert %s %s sent to %s", note.kind, note.fingerprint, channel.name)
-            else:
-                log.warning(
-                    "alert %s %s not delivered to %s after %d attempts: %s",
-                    note.kind,
-                    note.fingerprint,
-                    channel.name,
-                    attempts,
-                    error,
-                )
-            self._record_delivery(
-                alert_id,
-                note,
-                channel=channel.name,
-                outcome="ok" if error is None else "failed",
-                attempts=attempts,
-                error=error,
-            )
-
-    def _record_delivery(
-        self,
-        alert_id: int | None,
-        note: Notification,
-        *,
-        channel: str,
-        outcome: str,
-        attempts: int,
-        error: str | None,
-    ) -> None:
-        if self._history is None or alert_id is None:
-            return
-        try:
-            self._history.record_delivery(
-                alert_id, note, channel=channel, outcome=outcome, attempts=attempts, error=error
-            )
-        except Exception:
-            log.exception("could not record the delivery of alert %s", note.fingerprint)
-
-    def _send(self, channel: Channel, note: Notification) -> tuple[int, str | None]:
-        """Send with retries; (attempts made, safe error text or None)."""
-        attempts = 0
-
-        def once() -> None:
-            nonlocal attempts
-            attempts += 1
-            channel.send(note)
-
-        retrying = Retrying(
-            stop=stop_after_attempt(max(1, self._config.send_attempts)),
-            wait=wait_exponential(multiplier=self._config.retry_backoff_s, max=60),
-            retry=retry_if_exception(lambda e: isinstance(e, ChannelError) and not e.permanent),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            retrying(once)
-        except ChannelError as exc:
-            return attempts, str(exc)
-        except Exception as exc:
-            # A channel bug: report the class only, its text may hold a secret.
-            return attempts, f"{type(exc).__name__} in channel {channel.name}"
-        return attempts, None
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
     def flush(self) -> None:
         """Wait until every notification so far is delivered (or has failed) and stored."""
-        if self._worker is not None:
-            self._queue.join()
+        self._dispatch.flush()
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Deliver what is queued (waiting at most ``timeout_s``: a channel that hangs must
         not hold the process), stop the worker and close the HTTP client. Notifications
         still queued then are recorded in the history as ``not_sent``."""
-        with self._lock:
-            worker, self._worker = self._worker, None
-            self._closed = True
-        if worker is not None:
-            self._queue.put(None)
-            worker.join(timeout_s)
-            if worker.is_alive():
-                left = self._drain()
-                log.warning(
-                    "alert delivery still busy after %.0f s at exit: %d queued notification(s) "
-                    "not sent%s",
-                    timeout_s,
-                    len(left),
-                    "; recorded as not_sent in the alert history (`jobintel alerts`)"
-                    if self._history is not None and left
-                    else "",
-                )
-                for job in left:
-                    self._not_sent(job)
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def _drain(self) -> list[_Job]:
-        """Take the queued jobs away from a worker that is stuck in a channel."""
-        left: list[_Job] = []
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(job, _Job):
-                left.append(job)
-            self._queue.task_done()
-        self._queue.put(None)  # the stuck worker stops once its channel returns
-        return left
-
-    def _not_sent(self, job: _Job) -> None:
-        if self._history is None:
-            return
-        claimed = self._claim(job)
-        if claimed is None:
-            return
-        note, alert_id = claimed
-        wanted = self._config.channel_names(note.severity)
-        for channel in self._channels:
-            if channel.name in wanted:
-                self._record_delivery(
-                    alert_id,
-                    note,
-                    channel=channel.name,
-                    outcome="not_sent",
-                    attempts=0,
-                    error="alert delivery was still busy when the process exited",
-                )
+        self._dispatch.close(timeout_s)

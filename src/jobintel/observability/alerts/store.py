@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -147,27 +148,11 @@ class AlertHistory:
                 is not None
             )
 
-    def record_delivery(
-        self,
-        alert_id: int,
-        note: Notification,
-        *,
-        channel: str,
-        outcome: str,
-        attempts: int,
-        error: str | None,
-    ) -> None:
+    def record_delivery(self, alert_id: int, delivery: Delivery) -> None:
+        """Add one channel's outcome to episode ``alert_id``."""
         with self._engine.begin() as conn:
             conn.execute(
-                insert(AlertDeliveryRow).values(
-                    alert_id=alert_id,
-                    at=note.sent_at,
-                    notification=note.kind,
-                    channel=channel,
-                    outcome=outcome,
-                    attempts=attempts,
-                    error=error,
-                )
+                insert(AlertDeliveryRow).values(alert_id=alert_id, **dataclasses.asdict(delivery))
             )
 
     def firing(self) -> list[StoredAlert]:
