@@ -497,8 +497,8 @@ def test_restored_run_bound_budget_alerts_resolve_on_the_first_tick(
 def test_guard_refusals_are_not_external_failures(
     store: Store, clock: FakeClock, sleep: FakeSleep
 ) -> None:
-    """Budget and pricing refusals never reach the provider, so they do not count towards
-    the external failure rate; circuit-open refusals do (they reflect the provider)."""
+    """Refusals made before sending (budget, price, an open breaker) never reach the
+    provider, so they do not count towards the external failure rate; provider errors do."""
 
     def call(outcome: str) -> CallRecord:
         return CallRecord(
@@ -508,11 +508,11 @@ def test_guard_refusals_are_not_external_failures(
 
     engine = _engine(AlertConfig(), store, clock, sleep)
     try:
-        for outcome in ["ok"] * 5 + ["BudgetExceeded", "PriceUnknown"] * 5:
+        for outcome in ["ok"] * 5 + ["BudgetExceeded", "PriceUnknown", "CircuitOpen"] * 5:
             engine.on_call(call(outcome))
         assert engine.active() == []
         for _ in range(2):
-            engine.on_call(call("CircuitOpen"))
+            engine.on_call(call("ProviderUnavailable"))
         assert engine.active() == ["external_failure_rate:openai"]
     finally:
         engine.close()

@@ -88,11 +88,18 @@ def guard_conditions(event: GuardEvent) -> list[Condition]:
 
 BUDGET_RULES: frozenset[str] = frozenset({"budget_80", "budget_100"})
 
-#: Guard refusals made before anything was sent (not the provider failing): they are left
-#: out of the external failure rate. ``CircuitOpen`` stays in: it *is* the provider's state.
+#: Guard refusals made before anything was sent: the rate measures what the provider
+#: answered. An open breaker is ``breaker_open``'s alert; counting its fast refusals too
+#: would re-fire the rate while the half-open probe proves the provider is back.
 #: Keep in step with ``JobintelExternalApiFailureRateHigh`` in deploy/prometheus/rules.
 NOT_SENT: frozenset[str] = frozenset(
-    {"BudgetExceeded", "PriceUnknown", "RateLimitWaitExceeded", "ServiceNotConfigured"}
+    {
+        "BudgetExceeded",
+        "CircuitOpen",
+        "PriceUnknown",
+        "RateLimitWaitExceeded",
+        "ServiceNotConfigured",
+    }
 )
 
 
