@@ -57,7 +57,7 @@ def test_a_running_batch_serves_its_metrics_with_fresh_store_gauges(
     """While `jobintel run --metrics-port` works through LLM calls, a scrape of
     127.0.0.1:PORT/metrics shows its calls and stages and the store-backed gauges (this run
     running, the day budget); when the run ends the port is closed again."""
-    simulator.configure(latency_base_ms=150)  # every call takes a while: time to scrape
+    simulator.configure(latency_base_ms=400)  # every call takes a while: time to scrape
     port = free_port()
     env = {
         **os.environ,

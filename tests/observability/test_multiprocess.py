@@ -20,6 +20,7 @@ from jobintel.guard.events import GuardEvent
 from jobintel.observability import mark_worker_dead, prepare_multiprocess_dir
 from jobintel.observability.multiprocess import ENV, collecting_registry
 from jobintel.providers.base import Usage
+from tests.conftest import EXAMPLES
 
 
 def _worker(calls: int, breaker_to: str) -> None:
@@ -203,3 +204,40 @@ def _first_scrape(url: str, server: subprocess.Popen[str]) -> str | None:
         assert response.status_code == 200, response.text
         return response.text
     return None
+
+
+def test_a_batch_run_writes_its_samples_to_the_shared_directory(tmp_path: Path) -> None:
+    """`jobintel run` with PROMETHEUS_MULTIPROC_DIR set (and no --metrics-port) writes its
+    samples there, so the service's /metrics counts the batch: its stages and its run."""
+    directory = prepare_multiprocess_dir(tmp_path / "prom")
+    env = {
+        **os.environ,
+        ENV: str(directory),
+        "JOBINTEL_DATA_DIR": str(tmp_path / "data"),
+        "JOBINTEL_OUT_DIR": str(tmp_path / "out"),
+        "JOBINTEL_STRATEGY": "deterministic",
+    }
+    posting = EXAMPLES / "postings" / "northwind-platform-lead.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jobintel",
+            "run",
+            str(posting),
+            "--cv",
+            str(EXAMPLES / "master-cv.md"),
+            "-q",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    get = collecting_registry(directory).get_sample_value
+    assert get("jobintel_runs_total", {"status": "succeeded"}) == 1
+    assert get("jobintel_stage_outcomes_total", {"stage": "fit", "outcome": "succeeded"}) == 1
+    # The exited run's in-flight gauge files are gone; its counters stay, as they must.
+    assert not list(directory.glob("gauge_live*"))

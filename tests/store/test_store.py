@@ -104,3 +104,52 @@ def test_rerun_repeats_only_the_stage_and_its_dependents(tmp_path: Path) -> None
     assert records["fit"].started_at > records["role"].finished_at
     assert len(store.artifacts(run_id)) == 4 * 7
     store.close()
+
+
+def _alert_deliveries_after_downgrade(url: str) -> tuple[int, int]:
+    """Deliveries stored at head, then after stepping back below migration 0009."""
+    from alembic import command
+
+    from jobintel.store.database import alembic_config
+
+    engine = create_db_engine(url)
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO alerts (fingerprint, rule, subject, severity, state, first_at, "
+                "last_sent_at, sends, message, owner) VALUES ('breaker_open:openai', "
+                "'breaker_open', 'openai', 'critical', 'firing', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, 1, 'open', 'h:1')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alert_deliveries (alert_id, at, notification, channel, outcome, "
+                "attempts) SELECT id, CURRENT_TIMESTAMP, 'firing', 'slack', 'ok', 1 FROM alerts"
+            )
+        )
+    count = text("SELECT COUNT(*) FROM alert_deliveries")
+    with engine.connect() as conn:
+        before = int(conn.execute(count).scalar_one())
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    with engine.connect() as conn:
+        after = int(conn.execute(count).scalar_one())
+        columns = list(conn.execute(text("SELECT * FROM alerts")).keys())
+    engine.dispose()
+    assert "owner" not in columns
+    return before, after
+
+
+def test_sqlite_downgrade_below_alert_claims_keeps_the_deliveries(tmp_path: Path) -> None:
+    """Undoing migration 0009 on SQLite drops the owner column in place: the cascade that a
+    table copy would set off never deletes the alert deliveries."""
+    assert _alert_deliveries_after_downgrade(f"sqlite:///{tmp_path / 'j.db'}") == (1, 1)
+
+
+def test_postgres_downgrade_below_alert_claims_keeps_the_deliveries(pg_url: str) -> None:
+    """Undoing migration 0009 on PostgreSQL keeps the alert deliveries too."""
+    assert _alert_deliveries_after_downgrade(pg_url) == (1, 1)

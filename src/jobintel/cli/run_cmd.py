@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,7 +31,7 @@ from jobintel.guard.policies import budget_limits
 from jobintel.observability.metrics import Metrics
 from jobintel.observability.metrics_server import check_port_free, serving_metrics
 from jobintel.observability.multiprocess import ENV as MULTIPROC_ENV
-from jobintel.observability.multiprocess import multiprocess_dir
+from jobintel.observability.multiprocess import mark_worker_dead, multiprocess_dir
 from jobintel.observability.telemetry import Telemetry, settings_problems
 from jobintel.pipeline import PIPELINE, EventBus, EventKind, PipelineRunner, RunSummary, plan_run
 from jobintel.providers.registry import check_routes
@@ -290,7 +291,10 @@ async def _observed(
     metrics_port: int | None = None,
 ) -> AsyncIterator[tuple[Gateway | None, Tracer | None]]:
     """The run's gateway and tracer, with alerts (and metrics, tracing) following the run."""
-    metrics = Metrics() if metrics_port is not None else None
+    shared = multiprocess_dir()
+    # Under PROMETHEUS_MULTIPROC_DIR the samples go to that directory, which the service's
+    # /metrics sums; otherwise only a --metrics-port shows them.
+    metrics = Metrics() if metrics_port is not None or shared is not None else None
     telemetry = Telemetry.from_settings(settings, store, metrics=metrics)  # settings checked
     stop = telemetry.subscribe(bus)
     try:
@@ -301,6 +305,8 @@ async def _observed(
                 yield gateway, telemetry.tracer
     finally:
         stop()
+        if shared is not None:
+            mark_worker_dead(os.getpid(), shared)  # its in-flight gauge leaves with it
 
 
 def _execute(

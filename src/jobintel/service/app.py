@@ -58,8 +58,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
                 try:
                     yield
                 finally:
-                    unsubscribe()
+                    # Runs interrupted by the shutdown still reach metrics and alerts.
                     await app.state.executor.aclose()
+                    unsubscribe()
         finally:
             if own:
                 app.state.store.close()

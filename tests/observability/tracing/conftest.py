@@ -41,7 +41,7 @@ def llm_settings(tmp_path: Path, sim: SimulatorHandle, **overrides: Any) -> Sett
         "research": "firecrawl",
         "firecrawl_base_url": sim.firecrawl_base_url,
         "firecrawl_api_key": "sim-key",
-        "llm_timeout_s": 1.0,
+        "llm_timeout_s": 10.0,
         "retry_backoff_s": 0.01,
         "retry_max_backoff_s": 0.05,
         "tracing_enabled": True,

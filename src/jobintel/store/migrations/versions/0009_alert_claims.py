@@ -42,5 +42,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_alerts_firing_fingerprint", table_name="alerts")
-    with op.batch_alter_table("alerts") as batch:
-        batch.drop_column("owner")
+    # In place, never by batch mode's copy-and-drop: on SQLite dropping the old ``alerts``
+    # table would cascade to every ``alert_deliveries`` row (SQLite 3.35+ drops columns).
+    op.execute("ALTER TABLE alerts DROP COLUMN owner")
