@@ -56,7 +56,7 @@ class InMemoryLimiterState:
             queue.append((-1, ask.tokens))
         position = next(i for i, (wid, _) in enumerate(queue) if wid in (waiter_id, -1))
         slots = plan(
-            list(state.entries.values()),
+            state.entries.values(),
             [tokens for _, tokens in queue[: position + 1]],
             limits,
             now=now,

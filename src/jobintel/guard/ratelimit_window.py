@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,7 +61,7 @@ class Slot:
 
 
 def plan(
-    entries: Sequence[WindowEntry],
+    entries: Iterable[WindowEntry],
     asks: Sequence[int],
     limits: WindowLimits,
     *,
@@ -70,7 +70,8 @@ def plan(
 ) -> list[Slot]:
     """The earliest start of each queued request (its tokens in ``asks``), in queue order.
 
-    ``entries`` are sorted by ``at`` and none is later than ``now``. Runs in
+    ``entries`` are sorted by ``at`` and none is later than ``now``; they are read only when
+    a limit applies (an unlimited key never pays for its history). Runs in
     O(len(entries) + len(asks)): start times never decrease along the queue, so the
     window's left edge only moves forward.
     """
