@@ -86,6 +86,10 @@ class Tracing:
         self, meta: CallMeta, service: str, operation: str, model: str | None
     ) -> Iterator[None]:
         """A client span around one whole guarded call, retries included."""
+        parent = trace.get_current_span()
+        if parent.get_span_context().is_valid and not parent.is_recording():
+            yield  # the run was not sampled, so neither are its calls: skip the span work
+            return
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": operation,
             "gen_ai.provider.name": service,
