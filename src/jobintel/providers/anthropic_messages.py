@@ -22,20 +22,15 @@ from anthropic.types import MessageParam, ToolChoiceToolParam, ToolParam
 
 from jobintel.providers.base import ChatRequest, ChatResult, RateLimitInfo, Usage
 from jobintel.providers.errors import (
-    ProviderError,
     ProviderMalformed,
-    ProviderRateLimited,
     ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    never_sent,
 )
-from jobintel.providers.headers import parse_retry_after
+from jobintel.providers.headers import header_int, parse_retry_after
+from jobintel.providers.sdk_errors import SdkErrors, SdkErrorTypes
 
 __all__ = ["AnthropicMessages"]
 
 _KEY_SETTING = "JOBINTEL_ANTHROPIC_API_KEY"
-_DETAIL_CHARS = 200
 _FINISH = {"end_turn": "stop", "tool_use": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
@@ -67,48 +62,31 @@ class AnthropicMessages:
             api_key=api_key or "unset", base_url=base_url, http_client=http_client, max_retries=0
         )
         self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
+        self._errors = SdkErrors(
+            name=name,
+            host=self._host,
+            key=api_key,
+            key_setting=_KEY_SETTING,
+            types=SdkErrorTypes(
+                timeout=anthropic.APITimeoutError,
+                connection=anthropic.APIConnectionError,
+                status=anthropic.APIStatusError,
+                validation=anthropic.APIResponseValidationError,
+                api=anthropic.APIError,
+            ),
+            options="tools",
+            status_below_400_is_unavailable=True,
+        )
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         """One Messages call (streamed when ``request.stream``); raises ``ProviderError``."""
         if not self._key:
             raise ProviderRejected(self.name, f"no API key is set: set {_KEY_SETTING}")
-        try:
+        with self._errors.mapped(request.timeout_s, request.model):
             async with asyncio.timeout(request.timeout_s):
                 if request.stream:
                     return await self._streamed(request)
                 return await self._single(request)
-        except ProviderError:
-            raise
-        except (TimeoutError, anthropic.APITimeoutError, httpx.TimeoutException) as exc:
-            if never_sent(exc):
-                raise ProviderUnavailable(
-                    self.name, f"cannot connect to {self._host} (timed out)"
-                ) from None
-            raise ProviderTimeout(
-                self.name, f"no complete answer from {self._host} within {request.timeout_s:g}s"
-            ) from None
-        except (anthropic.APIConnectionError, httpx.TransportError) as exc:
-            raise ProviderUnavailable(
-                self.name, f"cannot reach {self._host}: {type(exc).__name__}"
-            ) from None
-        except anthropic.APIStatusError as exc:
-            raise self._status_error(exc, request) from None
-        except anthropic.APIResponseValidationError:
-            raise ProviderMalformed(
-                self.name, "the answer does not match the wire format"
-            ) from None
-        except anthropic.APIError as exc:
-            raise ProviderUnavailable(
-                self.name, f"the API reported an error{self._detail(exc.message)}"
-            ) from None
-        except (AttributeError, TypeError, KeyError) as exc:  # a 2xx body of the wrong shape
-            raise ProviderMalformed(
-                self.name, f"unexpected answer shape from {self._host}: {type(exc).__name__}"
-            ) from None
-        except ValueError as exc:  # undecodable JSON body or stream event
-            raise ProviderMalformed(
-                self.name, f"undecodable answer from {self._host}: {type(exc).__name__}"
-            ) from None
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client belongs to the gateway, so it stays open."""
@@ -230,55 +208,6 @@ class AnthropicMessages:
             request_id=headers.get("request-id") or got.message_id,
         )
 
-    def _status_error(self, exc: anthropic.APIStatusError, request: ChatRequest) -> ProviderError:
-        status = exc.status_code
-        detail = self._detail(_server_message(exc.body) or exc.message)
-        if status == 429:
-            return ProviderRateLimited(
-                self.name,
-                f"rate limited by {self._host} (HTTP 429){detail}",
-                retry_after_s=parse_retry_after(exc.response.headers),
-            )
-        if status in (401, 403):
-            return ProviderRejected(
-                self.name,
-                f"the API key was refused (HTTP {status}): check {_KEY_SETTING}{detail}",
-                status=status,
-            )
-        if status == 404:
-            return ProviderRejected(
-                self.name,
-                f"model {request.model!r} was not found at {self._host} (HTTP 404): check the "
-                f"model name in JOBINTEL_MODEL / JOBINTEL_STAGE_MODELS{detail}",
-                status=status,
-            )
-        if status == 408:
-            return ProviderTimeout(
-                self.name, f"the server timed out (HTTP 408){detail}", status=408
-            )
-        if status >= 500 or status < 400:  # < 400: an error event inside a 200 stream
-            return ProviderUnavailable(
-                self.name,
-                f"server error at {self._host} (HTTP {status}){detail}",
-                status=status,
-                retry_after_s=parse_retry_after(exc.response.headers),
-            )
-        return ProviderRejected(
-            self.name,
-            f"request refused (HTTP {status}): check that model {request.model!r} supports "
-            f"these options (tools, max tokens, temperature){detail}",
-            status=status,
-        )
-
-    def _detail(self, text: object) -> str:
-        """``: <server text>``, short, with the key redacted if it was echoed back."""
-        if not isinstance(text, str) or not text.strip():
-            return ""
-        text = " ".join(text.split())
-        if self._key:
-            text = text.replace(self._key, "[redacted]")
-        return ": " + text[:_DETAIL_CHARS]
-
 
 def _merge_delta_usage(usage: dict[str, int], delta: Any) -> None:
     """``message_delta`` usage is cumulative; newer API versions repeat the input counts."""
@@ -294,19 +223,6 @@ def _merge_delta_usage(usage: dict[str, int], delta: Any) -> None:
     details = getattr(delta, "output_tokens_details", None)
     if details is not None:
         usage["reasoning"] = details.thinking_tokens
-
-
-def _server_message(body: object) -> str | None:
-    error = body.get("error", body) if isinstance(body, Mapping) else None
-    message = error.get("message") if isinstance(error, Mapping) else None
-    return message if isinstance(message, str) else None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _until(value: str | None) -> float | None:
@@ -337,11 +253,11 @@ def rate_limit_info(headers: Mapping[str, str]) -> RateLimitInfo | None:
         return None
 
     info = RateLimitInfo(
-        limit_requests=_int(headers.get("anthropic-ratelimit-requests-limit")),
-        remaining_requests=_int(headers.get("anthropic-ratelimit-requests-remaining")),
+        limit_requests=header_int(headers.get("anthropic-ratelimit-requests-limit")),
+        remaining_requests=header_int(headers.get("anthropic-ratelimit-requests-remaining")),
         reset_requests_s=_until(headers.get("anthropic-ratelimit-requests-reset")),
-        limit_tokens=_int(pick("limit")),
-        remaining_tokens=_int(pick("remaining")),
+        limit_tokens=header_int(pick("limit")),
+        remaining_tokens=header_int(pick("remaining")),
         reset_tokens_s=_until(pick("reset")),
         retry_after_s=parse_retry_after(headers),
     )

@@ -1,4 +1,4 @@
-"""What providers' HTTP headers say about waiting: ``retry-after`` in all its forms."""
+"""What providers' HTTP headers say: ``retry-after`` in all its forms, integer counters."""
 
 from __future__ import annotations
 
@@ -29,3 +29,11 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def header_int(value: str | None) -> int | None:
+    """An integer header (a rate-limit count), or None when absent or not a number."""
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -20,23 +20,15 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from jobintel.providers.base import ChatRequest, ChatResult, Message, RateLimitInfo, Usage
 from jobintel.providers.errors import (
-    ProviderError,
     ProviderMalformed,
-    ProviderRateLimited,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    never_sent,
 )
-from jobintel.providers.headers import parse_retry_after
+from jobintel.providers.headers import header_int, parse_retry_after
+from jobintel.providers.sdk_errors import SdkErrors, SdkErrorTypes
 
 __all__ = ["OpenAIChat", "parse_duration", "parse_retry_after"]
 
-_DETAIL_CHARS = 200
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-# Keys echoed back in error messages ("Incorrect API key provided: sk-ab***yz").
-_KEYLIKE = re.compile(r"\b(sk|rk)-[A-Za-z0-9_*\-]{4,}")
 
 
 class OpenAIChat:
@@ -51,47 +43,29 @@ class OpenAIChat:
             api_key=api_key, base_url=base_url, http_client=http_client, max_retries=0
         )
         self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
+        self._errors = SdkErrors(
+            name=name,
+            host=self._host,
+            key=api_key,
+            key_setting=f"JOBINTEL_{name.upper()}_API_KEY",
+            types=SdkErrorTypes(
+                timeout=openai.APITimeoutError,
+                connection=openai.APIConnectionError,
+                status=openai.APIStatusError,
+                validation=openai.APIResponseValidationError,
+                api=openai.APIError,
+            ),
+            options="structured output",
+        )
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         """One chat completion (streamed when ``request.stream``); raises ``ProviderError``."""
-        try:
+        with self._errors.mapped(request.timeout_s, request.model):
             # httpx's timeouts are per network operation; asyncio's bounds the whole call.
             async with asyncio.timeout(request.timeout_s):
                 if request.stream:
                     return await self._streamed(request)
                 return await self._single(request)
-        except ProviderError:
-            raise
-        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException) as exc:
-            if never_sent(exc):
-                raise ProviderUnavailable(
-                    self.name, f"cannot connect to {self._host} (timed out)"
-                ) from None
-            raise ProviderTimeout(
-                self.name, f"no complete answer from {self._host} within {request.timeout_s:g}s"
-            ) from None
-        except (openai.APIConnectionError, httpx.TransportError) as exc:
-            raise ProviderUnavailable(
-                self.name, f"cannot reach {self._host}: {type(exc).__name__}"
-            ) from None
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc, request) from None
-        except openai.APIResponseValidationError:
-            raise ProviderMalformed(
-                self.name, "the answer does not match the wire format"
-            ) from None
-        except openai.APIError as exc:  # an error event inside a stream
-            raise ProviderUnavailable(
-                self.name, f"the stream reported an error{self._detail(exc.message)}"
-            ) from None
-        except (AttributeError, TypeError, KeyError) as exc:  # a 2xx body of the wrong shape
-            raise ProviderMalformed(
-                self.name, f"unexpected answer shape from {self._host}: {type(exc).__name__}"
-            ) from None
-        except ValueError as exc:  # undecodable JSON body or stream event
-            raise ProviderMalformed(
-                self.name, f"undecodable answer from {self._host}: {type(exc).__name__}"
-            ) from None
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client belongs to the gateway, so it stays open."""
@@ -131,7 +105,7 @@ class OpenAIChat:
         choice = completion.choices[0]
         if choice.message.content is None:
             refusal = choice.message.refusal
-            why = f": the model refused{self._detail(refusal)}" if refusal else ""
+            why = f": the model refused{self._errors.detail(refusal)}" if refusal else ""
             raise ProviderMalformed(self.name, f"the answer has no text content{why}")
         return ChatResult(
             text=choice.message.content,
@@ -175,57 +149,6 @@ class OpenAIChat:
             request_id=headers.get("x-request-id") or response_id,
         )
 
-    def _status_error(self, exc: openai.APIStatusError, request: ChatRequest) -> ProviderError:
-        status = exc.status_code
-        detail = self._detail(_server_message(exc.body) or exc.message)
-        if status == 429:
-            return ProviderRateLimited(
-                self.name,
-                f"rate limited by {self._host} (HTTP 429){detail}",
-                retry_after_s=parse_retry_after(exc.response.headers),
-            )
-        if status in (401, 403):
-            return ProviderRejected(
-                self.name,
-                f"the API key was refused (HTTP {status}): check "
-                f"JOBINTEL_{self.name.upper()}_API_KEY{detail}",
-                status=status,
-            )
-        if status == 404:
-            return ProviderRejected(
-                self.name,
-                f"model {request.model!r} or its endpoint was not found at {self._host} "
-                f"(HTTP 404): check the model name in JOBINTEL_MODEL / JOBINTEL_STAGE_MODELS "
-                f"and the base URL{detail}",
-                status=status,
-            )
-        if status == 408:
-            return ProviderTimeout(
-                self.name, f"the server timed out (HTTP 408){detail}", status=408
-            )
-        if status >= 500:
-            return ProviderUnavailable(
-                self.name,
-                f"server error at {self._host} (HTTP {status}){detail}",
-                status=status,
-                retry_after_s=parse_retry_after(exc.response.headers),
-            )
-        return ProviderRejected(
-            self.name,
-            f"request refused (HTTP {status}): check that model {request.model!r} supports "
-            f"these options (structured output, max tokens, temperature){detail}",
-            status=status,
-        )
-
-    def _detail(self, text: object) -> str:
-        """``: <server text>``, short, with anything key-like redacted."""
-        if not isinstance(text, str) or not text.strip():
-            return ""
-        text = " ".join(text.split())
-        if self._key:
-            text = text.replace(self._key, "[redacted]")
-        return ": " + _KEYLIKE.sub("[redacted]", text)[:_DETAIL_CHARS]
-
 
 def _message(message: Message) -> ChatCompletionMessageParam:
     if message.role == "system":
@@ -265,19 +188,6 @@ def _cost(usage: CompletionUsage) -> Decimal | None:
         return None
 
 
-def _server_message(body: object) -> str | None:
-    error = body.get("error", body) if isinstance(body, Mapping) else None
-    message = error.get("message") if isinstance(error, Mapping) else None
-    return message if isinstance(message, str) else None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def parse_duration(value: str | None) -> float | None:
     """Seconds in an OpenAI reset header: ``20ms``, ``1s``, ``6m0s``, ``1h2m3.5s`` or ``12``."""
     if not value:
@@ -297,10 +207,10 @@ def parse_duration(value: str | None) -> float | None:
 def rate_limit_info(headers: Mapping[str, str]) -> RateLimitInfo | None:
     """What OpenAI-style ``x-ratelimit-*`` and ``retry-after`` headers say, if any."""
     info = RateLimitInfo(
-        limit_requests=_int(headers.get("x-ratelimit-limit-requests")),
-        remaining_requests=_int(headers.get("x-ratelimit-remaining-requests")),
-        limit_tokens=_int(headers.get("x-ratelimit-limit-tokens")),
-        remaining_tokens=_int(headers.get("x-ratelimit-remaining-tokens")),
+        limit_requests=header_int(headers.get("x-ratelimit-limit-requests")),
+        remaining_requests=header_int(headers.get("x-ratelimit-remaining-requests")),
+        limit_tokens=header_int(headers.get("x-ratelimit-limit-tokens")),
+        remaining_tokens=header_int(headers.get("x-ratelimit-remaining-tokens")),
         reset_requests_s=parse_duration(headers.get("x-ratelimit-reset-requests")),
         reset_tokens_s=parse_duration(headers.get("x-ratelimit-reset-tokens")),
         retry_after_s=parse_retry_after(headers),
