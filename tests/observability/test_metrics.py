@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from jobintel.guard.call import CallMeta, CallRecord
 from jobintel.guard.events import GuardEvent
 from jobintel.observability import Metrics
 from jobintel.providers.base import Usage
+from jobintel.settings import load_settings
 from jobintel.store import EventRecord
 
 EXPECTED = {
@@ -129,6 +132,39 @@ def test_a_routes_first_call_creates_its_error_series_at_zero() -> None:
     for outcome in ("ProviderUnavailable", "ProviderTimeout", "CircuitOpen", "BudgetExceeded"):
         assert get("jobintel_external_calls_total", {**route, "outcome": outcome}) == 0
     assert get("jobintel_external_calls_total", {**route, "outcome": "Other"}) is None
+
+
+@pytest.mark.parametrize(
+    ("research", "firecrawl_key", "service"),
+    [("auto", "fc-key", "firecrawl"), ("auto", None, "http"), ("off", "fc-key", None)],
+)
+def test_configured_routes_exist_at_zero_before_their_first_call(
+    tmp_path: Path, research: str, firecrawl_key: str | None, service: str | None
+) -> None:
+    """Every model route a stage is given and the research service the settings choose get
+    their call series at 0 before any call: a run whose first attempts fail (before the
+    first scrape) then shows an increase that rate() sees, not a series born at 1."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        strategy="llm",
+        model="openai:gpt-4o-mini",
+        openai_api_key="sk-test",
+        research=research,
+        firecrawl_api_key=firecrawl_key,
+        stage_models={"cv": "anthropic:claude-x"},
+    )
+    metrics, registry = fresh()
+    metrics.prepare_routes(settings)
+    get = registry.get_sample_value
+    for route in (
+        {"service": "openai", "model": "gpt-4o-mini"},
+        {"service": "anthropic", "model": "claude-x"},
+    ):
+        for outcome in ("ok", "ProviderUnavailable", "ProviderRateLimited"):
+            assert get("jobintel_external_calls_total", {**route, "outcome": outcome}) == 0
+    for name in ("firecrawl", "http"):
+        error = {"service": name, "model": "none", "outcome": "ProviderUnavailable"}
+        assert get("jobintel_external_calls_total", error) == (0 if name == service else None)
 
 
 def test_observe_call_counts_the_attempt_its_tokens_cost_and_latency() -> None:

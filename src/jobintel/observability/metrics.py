@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     from jobintel.settings import Settings
     from jobintel.store import Store
 
+#: The ``model`` label of a call that has no model (research: FireCrawl, plain HTTP).
+NO_MODEL = "none"
+
 #: Services the guard knows; their series exist (at 0) before the first call.
-KNOWN_SERVICES = ("openai", "anthropic", "openrouter", "compatible", "ollama", "firecrawl", "web")
+KNOWN_SERVICES = ("openai", "anthropic", "openrouter", "compatible", "ollama", "firecrawl", "http")
 #: Pipeline stages with a pre-initialised series (other stage names still get one on use).
 KNOWN_STAGES = ("ingest", *LLM_STAGES)
 STAGE_OUTCOMES = ("succeeded", "degraded", "failed", "skipped", "restored")
@@ -238,7 +241,7 @@ class Metrics:
 
     def observe_call(self, record: CallRecord) -> None:
         """A gateway observer (``gateway.observe(metrics.observe_call)``): one attempt."""
-        model = record.model or "none"
+        model = record.model or NO_MODEL
         service = record.service
         child = self._child
         self.prepare_route(service, model)
@@ -288,13 +291,17 @@ class Metrics:
             self.external_calls.labels(service=service, model=model, outcome=outcome)
 
     def prepare_routes(self, settings: Settings) -> None:
-        """``prepare_route`` for every model route the settings give a pipeline stage."""
-        from jobintel.providers.registry import stage_route
+        """``prepare_route`` for every model route the settings give a pipeline stage, and
+        for the research service they choose: a fault in a run's first seconds then shows
+        as an increase from 0 rather than as a series born at 1, which ``rate()`` ignores."""
+        from jobintel.providers.registry import research_service, stage_route
 
-        for stage in LLM_STAGES:
-            route = stage_route(settings, stage)
-            if route is not None:
-                self.prepare_route(route.provider, route.model)
+        routes = [route for stage in LLM_STAGES if (route := stage_route(settings, stage))]
+        for route in routes:
+            self.prepare_route(route.provider, route.model)
+        research = research_service(settings, llm_configured=bool(routes))
+        if research is not None:
+            self.prepare_route(research, NO_MODEL)
 
     @contextmanager
     def in_flight(self, service: str) -> Iterator[None]:

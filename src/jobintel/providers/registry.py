@@ -132,6 +132,21 @@ def build_chat_providers(
     return {name: build_chat_provider(settings, name, http_client) for name in sorted(services)}
 
 
+def research_service(settings: Settings, *, llm_configured: bool) -> str | None:
+    """The research service the settings choose: ``"firecrawl"`` when keyed (or asked for),
+    else ``"http"`` (the plain fetcher) when an LLM is configured or it is asked for, else
+    ``None``."""
+    mode = settings.research
+    if mode == "off" or settings.strategy == "deterministic":
+        return None
+    keyed = settings.firecrawl_api_key is not None
+    if mode == "firecrawl" or (mode == "auto" and keyed):
+        return "firecrawl"
+    if mode == "http" or (mode == "auto" and llm_configured):
+        return "http"
+    return None
+
+
 def build_research_providers(
     settings: Settings, http_client: httpx.AsyncClient, *, llm_configured: bool
 ) -> Mapping[str, ResearchProvider]:
@@ -139,18 +154,15 @@ def build_research_providers(
     from jobintel.providers.firecrawl import FireCrawl
     from jobintel.providers.web import WebFetcher
 
-    mode = settings.research
-    if mode == "off" or settings.strategy == "deterministic":
-        return {}
-    keyed = settings.firecrawl_api_key is not None
-    if mode == "firecrawl" or (mode == "auto" and keyed):
+    service = research_service(settings, llm_configured=llm_configured)
+    if service == "firecrawl":
         key = settings.firecrawl_api_key.get_secret_value() if settings.firecrawl_api_key else ""
         return {
             "firecrawl": FireCrawl(
                 base_url=settings.firecrawl_base_url, api_key=key, http_client=http_client
             )
         }
-    if mode == "http" or (mode == "auto" and llm_configured):
+    if service == "http":
         return {
             "http": WebFetcher(
                 http_client=http_client,
