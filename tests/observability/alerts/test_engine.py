@@ -277,8 +277,12 @@ def test_run_over_limit_fires_and_resolves_when_it_finishes(
     ]
 
 
-def test_pricing_anomaly_is_one_shot(store: Store, clock: FakeClock, sleep: FakeSleep) -> None:
-    """A pricing anomaly alerts once, is not repeated by tick() and never sends "resolved"."""
+def test_pricing_anomaly_resolves_after_a_quiet_repeat_interval(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """A pricing anomaly alerts once; a recurrence inside the repeat interval sends nothing
+    and restarts its quiet period; a whole interval without one sends "resolved", and the
+    store no longer lists it as firing (a restart does not load it again)."""
     event = GuardEvent(kind="pricing_anomaly", subject="openai:gpt-x", message="reported $0")
     with webhook_receiver() as hook:
         config = AlertConfig(
@@ -290,12 +294,49 @@ def test_pricing_anomaly_is_one_shot(store: Store, clock: FakeClock, sleep: Fake
         try:
             engine.on_guard_event(event)
             engine.on_guard_event(event)
-            clock.advance(minutes=10)
+            clock.advance(seconds=40)
+            engine.on_guard_event(event)  # recurs: quiet from here
+            clock.advance(seconds=40)
+            engine.tick()  # 80 s after the first, 40 s after the last: still firing
+            engine.flush()
+            assert [b["status"] for b in hook.bodies] == ["firing"]
+            assert [a.rule for a in AlertHistory(store.engine).firing()] == ["pricing_anomaly"]
+            clock.advance(seconds=20)
+            engine.tick()
             engine.tick()
             engine.flush()
         finally:
             engine.close()
-    assert [b["rule"] for b in hook.bodies] == ["pricing_anomaly"]
+    assert [(b["rule"], b["status"]) for b in hook.bodies] == [
+        ("pricing_anomaly", "firing"),
+        ("pricing_anomaly", "resolved"),
+    ]
+    assert "no pricing anomaly for openai:gpt-x since" in hook.bodies[1]["message"]
+    assert AlertHistory(store.engine).firing() == []
+
+
+def test_a_stale_pricing_anomaly_from_a_previous_process_resolves_on_the_first_tick(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """An anomaly left firing by a process that ended is adopted at start and, its last
+    send being older than the repeat interval, resolved at the next tick."""
+    event = GuardEvent(kind="pricing_anomaly", subject="openai:gpt-x", message="reported $0")
+    config = AlertConfig(routes={"warning": ("*",)}, repeat_interval_s=60)
+    first = AlertEngine(config, engine=store.engine, clock=clock, sleep=sleep, owner=_dead_owner())
+    try:
+        first.on_guard_event(event)
+        first.flush()
+    finally:
+        first.close()
+    assert [a.rule for a in AlertHistory(store.engine).firing()] == ["pricing_anomaly"]
+    clock.advance(minutes=5)
+    second = _engine(config, store, clock, sleep)
+    try:
+        second.tick()
+        second.flush()
+    finally:
+        second.close()
+    assert AlertHistory(store.engine).firing() == []
 
 
 def test_failing_webhook_is_retried_recorded_and_never_raises(

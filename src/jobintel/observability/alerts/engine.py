@@ -75,6 +75,9 @@ class _Active:
     message: str
     first_at: datetime
     last_sent_at: datetime
+    #: When its condition last held; a one-shot episode (pricing anomaly) resolves once a
+    #: repeat interval passes without it happening again.
+    last_seen_at: datetime
     #: False for an episode another live process owns ("firing elsewhere"): this engine
     #: neither fires, repeats nor window-resolves it, but claims shared-fact resolutions.
     owned: bool = True
@@ -202,7 +205,10 @@ class AlertEngine:
                 if self._active.get(alert.fingerprint) is not known:
                     continue  # this process fired or resolved it meanwhile
                 self._active[alert.fingerprint] = _Active(
-                    **_episode(alert), last_sent_at=alert.last_sent_at, owned=adopted
+                    **_episode(alert),
+                    last_sent_at=alert.last_sent_at,
+                    last_seen_at=alert.last_sent_at,
+                    owned=adopted,
                 )
                 if adopted:
                     self._adopted(alert)
@@ -282,6 +288,15 @@ class AlertEngine:
             ]
             self._apply_all(over, now, shared=True)
             interval = timedelta(seconds=self._config.repeat_interval_s)
+            quiet = [
+                _resolved(
+                    a,
+                    f"no {a.rule.replace('_', ' ')} for {a.subject} since {a.last_seen_at:%Y-%m-%d %H:%M} UTC",
+                )
+                for a in self._active.values()
+                if a.rule in ONE_SHOT and a.owned and now - a.last_seen_at >= interval
+            ]
+            self._apply_all(quiet, now)
             for fingerprint, active in self._active.items():
                 if (
                     active.owned
@@ -336,9 +351,8 @@ class AlertEngine:
         fingerprint = condition.fingerprint
         active = self._active.get(fingerprint)
         if not condition.firing:
-            if condition.rule in ONE_SHOT:
-                return
-            shared = shared and condition.rule not in _WINDOW_RULES
+            # A one-shot episode ends only by its owner's quiet period (see ``tick``).
+            shared = shared and condition.rule not in _WINDOW_RULES | ONE_SHOT
             if active is not None:
                 del self._active[fingerprint]
                 if not (active.owned or shared):
@@ -362,6 +376,7 @@ class AlertEngine:
         if not active.owned:
             return
         active.message = condition.message
+        active.last_seen_at = now
         if raised_in is not None:
             active.raised_in = raised_in  # the latest run to hit the limit ends it
         if now - active.last_sent_at >= timedelta(seconds=self._config.repeat_interval_s):
@@ -378,6 +393,7 @@ class AlertEngine:
             message=condition.message,
             first_at=now,
             last_sent_at=now,
+            last_seen_at=now,
         )
 
     def _repeat(self, fingerprint: str, active: _Active, now: datetime) -> None:

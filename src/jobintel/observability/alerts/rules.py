@@ -34,7 +34,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
     "run_too_long": "warning",
 }
 
-#: Rules about a one-off event: they fire (and repeat if it recurs) but never "resolve".
+#: Rules about a one-off event: they fire, repeat while it recurs, and resolve once a repeat
+#: interval passes without it (the owning process decides; see ``AlertEngine.tick``).
 ONE_SHOT: frozenset[str] = frozenset({"pricing_anomaly"})
 
 
