@@ -224,7 +224,15 @@ class PipelineRunner:
                         stage_span(self.tracer, run_id, job.id, name) as span,
                         context.bind(stage=name),
                     ):
-                        output, strategy, reason = await self._run_strategies(spec, ctx)
+                        try:
+                            output, strategy, reason = await self._run_strategies(spec, ctx)
+                        except Exception:
+                            # Logged inside the stage's span: the line carries its span id.
+                            log.exception(
+                                "stage failed",
+                                extra={"run_id": run_id, "job_id": job.id, "stage": name},
+                            )
+                            raise
                         stage_outcome(
                             span,
                             "degraded" if reason else "succeeded",
@@ -233,9 +241,6 @@ class PipelineRunner:
                         )
                 except Exception as exc:
                     finished = utcnow()
-                    log.exception(
-                        "stage failed", extra={"run_id": run_id, "job_id": job.id, "stage": name}
-                    )
                     error = f"{type(exc).__name__}: {exc}"
                     failed_event = await asyncio.to_thread(
                         self.store.save_stage_result,

@@ -19,7 +19,8 @@ from jobintel.guard.ledger import CostLedger, LedgerEntry
 from jobintel.guard.policies import budget_limits
 from jobintel.logs import ContextFilter, JsonFormatter
 from jobintel.observability.telemetry import Telemetry
-from jobintel.pipeline import EventBus, PipelineRunner, RunSummary, plan_run
+from jobintel.pipeline import PIPELINE, EventBus, PipelineRunner, RunSummary, plan_run
+from jobintel.pipeline.dag import StageGraph
 from jobintel.settings import LLM_STAGES, Settings, load_settings
 from jobintel.simulator import SimulatorHandle
 from jobintel.store import StageRecord, Store
@@ -118,6 +119,7 @@ async def traced_run(
     *,
     run_id: str | None = None,
     rerun_stage: str | None = None,
+    graph: StageGraph = PIPELINE,
 ) -> TracedRun:
     """Plan a run over one posting (or reuse ``run_id``), execute it (or re-run a stage)
     with tracing from ``Telemetry.from_settings``, and read back what it left."""
@@ -139,7 +141,7 @@ async def traced_run(
             limits = budget_limits(settings)
             async with telemetry.gateway(settings, store, limits) as gateway:
                 runner = PipelineRunner(
-                    store, settings, bus=bus, gateway=gateway, tracer=telemetry.tracer
+                    store, settings, bus=bus, graph=graph, gateway=gateway, tracer=telemetry.tracer
                 )
                 if rerun_stage is None:
                     summary = await runner.execute(run_id)

@@ -10,13 +10,18 @@ from pathlib import Path
 
 from opentelemetry import trace
 
+from jobintel.models import ExtractedJD
 from jobintel.observability.telemetry import Telemetry
 from jobintel.pipeline import PIPELINE
+from jobintel.pipeline.dag import StageGraph
+from jobintel.pipeline.stage import StageContext, StageSpec
+from jobintel.pipeline.stages import ingest
 from jobintel.settings import load_settings
 from jobintel.store import Store
 from tests.conftest import EXAMPLES
 from tests.observability.tracing.conftest import (
     POSTING,
+    JsonLogs,
     attrs,
     offline_settings,
     parent_of,
@@ -42,6 +47,30 @@ async def test_a_deterministic_run_with_tracing_on_has_run_and_stage_spans(
     assert run.options["trace_id"] == run.trace_id
     assert run.options["trace_ids"] == [run.trace_id]
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def _no_sentences(ctx: StageContext) -> ExtractedJD:
+    raise ValueError("no sentences")
+
+
+async def test_a_failed_stage_is_logged_inside_its_own_span(
+    tmp_path: Path, json_logs: JsonLogs
+) -> None:
+    """A stage whose every strategy raises: its span says failed with the error type, and
+    the "stage failed" line (with its traceback) carries that span's id, not the run's."""
+    broken = StageSpec(
+        name="extract", needs=("ingest",), output=ExtractedJD, deterministic=_no_sentences
+    )
+    run = await traced_run(offline_settings(tmp_path), graph=StageGraph([ingest.STAGE, broken]))
+    extract = run.stage("extract")
+    assert attrs(extract)["jobintel.outcome"] == "failed"
+    assert attrs(extract)["error.type"] == "ValueError"
+    assert run.stages["extract"].status == "failed"
+    (line,) = [line for line in json_logs.lines() if line["event"] == "stage failed"]
+    assert line["span_id"] == span_id(extract) != span_id(run.root)
+    assert line["trace_id"] == run.trace_id
+    assert (line["run_id"], line["stage"]) == (run.run_id, "extract")
+    assert "ValueError: no sentences" in line["exc"]
 
 
 async def test_a_rerun_is_a_new_trace_of_the_stages_it_redid(tmp_path: Path) -> None:
