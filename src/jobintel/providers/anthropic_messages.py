@@ -61,6 +61,9 @@ class AnthropicMessages:
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key or "unset", base_url=base_url, http_client=http_client, max_retries=0
         )
+        # The SDK imports its resource modules on first access (about a second): do it
+        # here, not inside the first call's timeout.
+        self._messages = self._client.messages
         self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
         self._errors = SdkErrors(
             name=name,
@@ -120,7 +123,7 @@ class AnthropicMessages:
         return options
 
     async def _single(self, request: ChatRequest) -> ChatResult:
-        raw = await self._client.messages.with_raw_response.create(**self._options(request))
+        raw = await self._messages.with_raw_response.create(**self._options(request))
         message = raw.parse()
         got = _Collected(message_id=message.id, model=message.model, finished=True)
         got.stop_reason = message.stop_reason
@@ -145,7 +148,7 @@ class AnthropicMessages:
         return self._result(request, got, raw.headers)
 
     async def _streamed(self, request: ChatRequest) -> ChatResult:
-        stream = await self._client.messages.create(**self._options(request), stream=True)
+        stream = await self._messages.create(**self._options(request), stream=True)
         got = _Collected()
         async with stream:
             async for event in stream:

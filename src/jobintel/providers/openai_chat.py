@@ -42,6 +42,9 @@ class OpenAIChat:
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, http_client=http_client, max_retries=0
         )
+        # The SDK imports its resource modules on first access (about a second): do it
+        # here, not inside the first call's timeout.
+        self._completions = self._client.chat.completions
         self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
         self._errors = SdkErrors(
             name=name,
@@ -98,7 +101,7 @@ class OpenAIChat:
         return options
 
     async def _single(self, request: ChatRequest) -> ChatResult:
-        raw = await self._client.chat.completions.with_raw_response.create(**self._options(request))
+        raw = await self._completions.with_raw_response.create(**self._options(request))
         completion = raw.parse()
         if not completion.choices or completion.usage is None:
             raise ProviderMalformed(self.name, "the answer has no choices or no usage")
@@ -118,7 +121,7 @@ class OpenAIChat:
         )
 
     async def _streamed(self, request: ChatRequest) -> ChatResult:
-        stream = await self._client.chat.completions.create(
+        stream = await self._completions.create(
             **self._options(request), stream=True, stream_options={"include_usage": True}
         )
         parts: list[str] = []
