@@ -110,6 +110,13 @@ def _resolved(episode: StoredAlert | _Active, message: str) -> Condition:
     return Condition(rule=episode.rule, subject=episode.subject, firing=False, message=message)
 
 
+def _quiet(episode: _Active) -> Condition:
+    """The verdict that ends a one-shot ``episode`` after a repeat interval without it."""
+    what = episode.rule.replace("_", " ")
+    since = f"{episode.last_seen_at:%Y-%m-%d %H:%M} UTC"
+    return _resolved(episode, f"no {what} for {episode.subject} since {since}")
+
+
 class AlertEngine:
     def __init__(
         self,
@@ -289,10 +296,7 @@ class AlertEngine:
             self._apply_all(over, now, shared=True)
             interval = timedelta(seconds=self._config.repeat_interval_s)
             quiet = [
-                _resolved(
-                    a,
-                    f"no {a.rule.replace('_', ' ')} for {a.subject} since {a.last_seen_at:%Y-%m-%d %H:%M} UTC",
-                )
+                _quiet(a)
                 for a in self._active.values()
                 if a.rule in ONE_SHOT and a.owned and now - a.last_seen_at >= interval
             ]
