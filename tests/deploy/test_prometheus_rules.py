@@ -228,3 +228,17 @@ def test_external_failure_rule_leaves_out_the_same_refusals_as_the_in_process_ru
     assert len(excluded) == 3
     for pattern in excluded:
         assert set(pattern.split("|")) - {"ok"} == NOT_SENT
+
+
+def test_dashboard_failure_ratio_counts_as_the_alert_and_shows_refusals_apart() -> None:
+    """The dashboard's failure ratio leaves out the guard's refusals exactly as the alert
+    does (so a line above 20% is what fires it); its second line is the refused share."""
+    from jobintel.observability.alerts.rules import NOT_SENT
+
+    (panel,) = [p for p in dashboard_panels() if p["title"].startswith("Failure and refusal")]
+    failed, refused = (target["expr"] for target in panel["targets"])
+    excluded = re.findall(r'outcome!~"([^"]+)"', failed)
+    assert [set(pattern.split("|")) - {"ok"} for pattern in excluded] == [NOT_SENT, NOT_SENT]
+    assert "ok" in excluded[0].split("|")  # the numerator: failures only
+    (included,) = re.findall(r'outcome=~"([^"]+)"', refused)
+    assert set(included.split("|")) == NOT_SENT

@@ -270,7 +270,7 @@ def test_every_dashboard_query_returns_data_from_a_real_prometheus(
             )
 
             # The injected faults show as rates: what the panels exist to show.
-            assert max_value(answers["Error ratio by provider [A]"]) > 0
+            assert max_value(answers["Failure and refusal ratio by provider [A]"]) > 0
             assert max_value(answers["Rate limiter waits [A]"]) > 0
             assert 0 < max_value(answers["Rate limiter headroom [A]"]) <= 1
             # Headroom is per minute: the batch's use shows in the lowest value it scraped.
