@@ -22,7 +22,7 @@ from jobintel.providers.firecrawl import FireCrawl
 from jobintel.providers.web import WebFetcher
 from jobintel.settings import Settings
 from jobintel.simulator.responders import ResponderInput, extract_data, find_responder
-from jobintel.store import ResearchCache, Store
+from jobintel.store import ResearchCache, SourceCache, Store
 from jobintel.store.tables import utcnow
 from tests.fakes import FAST_RETRY, ScriptedChat, priced_guard
 from tests.research.conftest import fake_dns
@@ -188,6 +188,53 @@ async def test_invalid_answer_twice_raises_llm_output_invalid(
     assert len(setup.chat.requests) == 2
     assert "does not match the required JSON schema" in setup.chat.requests[1].messages[-1].content
     assert ResearchCache(store.engine).get("Acme Rockets", max_age=timedelta(days=7)) is None
+
+
+async def test_a_failed_summary_leaves_its_paid_search_for_the_next_job(
+    tmp_path: Path, settings: Settings, store: Store
+) -> None:
+    """The search succeeds, the summary after it fails: the next job for the company
+    reuses the stored sources (no second search) and its summary cites them."""
+    server = FireCrawlServer()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    firecrawl = FireCrawl(base_url="https://fc.test", api_key="k", http_client=http)
+    bad = {"summary": "Acme.", "signals": [{"type": "rumour", "text": "x", "source": 0}]}
+    setup = Research(ScriptedChat([bad, "not json", ANSWER]), http, {"firecrawl": firecrawl})
+    async with setup.gateway:
+        with pytest.raises(LLMOutputInvalid):
+            await company.llm(setup.ctx(tmp_path, settings, store))
+        stored = SourceCache(store.engine).get("Acme Rockets", max_age=timedelta(days=7))
+        assert stored is not None and stored[0] == "firecrawl"
+        assert [source["url"] for source in stored[1]] == [h["url"] for h in HITS]
+        again = await company.llm(setup.ctx(tmp_path, settings, store, job_id=2))
+    assert len(server.queries) == 1 and setup.calls("search") == 1
+    assert again.offline is False
+    assert again.sources == tuple(h["url"] for h in HITS)
+    assert [s.source_url for s in again.signals] == ["https://news.example/acme-1"]
+    # The model saw the same excerpts as the first time.
+    first, _repair, last = setup.chat.requests
+    assert first.messages[-1].content == last.messages[-1].content
+    cached = ResearchCache(store.engine).get("Acme Rockets", max_age=timedelta(days=7))
+    assert cached is not None and cached.summary == again.summary
+
+
+async def test_stale_sources_are_searched_again(
+    firecrawl_setup: tuple[FireCrawlServer, Research],
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+) -> None:
+    """Sources older than research_ttl_days are not reused: the company is searched again."""
+    server, setup = firecrawl_setup
+    old = SourceCache(store.engine, clock=lambda: utcnow() - timedelta(days=8))
+    old.put(
+        "Acme Rockets",
+        [{"url": "https://old.example/", "title": "Old", "text": "Old."}],
+        service="firecrawl",
+    )
+    result = await company.llm(setup.ctx(tmp_path, settings, store))
+    assert len(server.queries) == 1
+    assert result.sources == tuple(h["url"] for h in HITS)
 
 
 async def test_second_job_for_the_company_uses_the_cache(

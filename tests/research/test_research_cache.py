@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from jobintel.models import CompanyResearch, Signal
-from jobintel.store import ResearchCache, Store, company_key
+from jobintel.store import ResearchCache, SourceCache, Store, company_key
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -134,3 +134,31 @@ def test_cache_works_on_postgres(pg_store: Store) -> None:
     cache.put("ACME", RESEARCH.model_copy(update={"summary": "New."}), service="http")
     found = cache.get("acme", max_age=timedelta(days=7))
     assert found is not None and found.summary == "New."
+
+
+SOURCES = [
+    {"url": "https://n.example/1", "title": "Acme raises", "text": "Acme raised a Series B."},
+    {"url": "https://n.example/2", "title": "Acme hires", "text": "Acme is hiring."},
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_source_cache_keeps_sources_per_company_with_their_service_and_age(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Sources are stored per company key with the service that found them, expire after
+    max_age, are replaced by a newer put, and stay apart from the research cache."""
+    opened: Store = request.getfixturevalue("store" if backend == "sqlite" else "pg_store")
+    clock = Clock(T0)
+    sources = SourceCache(opened.engine, clock=clock)
+    sources.put("Acme Rockets Inc.", SOURCES, service="firecrawl")
+    assert sources.get("ACME rockets", max_age=timedelta(days=7)) == ("firecrawl", SOURCES)
+    assert sources.get("Acme Robotics", max_age=timedelta(days=7)) is None
+    assert (
+        ResearchCache(opened.engine, clock=clock).get("Acme Rockets", max_age=timedelta(7)) is None
+    )
+    clock.now = T0 + timedelta(days=7, minutes=1)
+    assert sources.get("Acme Rockets", max_age=timedelta(days=7)) is None
+    sources.put("Acme Rockets", SOURCES[:1], service="http")
+    assert sources.get("acme rockets", max_age=timedelta(days=1)) == ("http", SOURCES[:1])
+    assert sources.get("acme rockets", max_age=timedelta(0)) is None

@@ -9,7 +9,7 @@ from jobintel.store.repository import (
     StageRecord,
     Store,
 )
-from jobintel.store.research_cache import ResearchCache, company_key
+from jobintel.store.research_cache import ResearchCache, SourceCache, company_key
 
 __all__ = [
     "ArtifactRecord",
@@ -17,6 +17,7 @@ __all__ = [
     "JobInfo",
     "ResearchCache",
     "RunInfo",
+    "SourceCache",
     "StageRecord",
     "Store",
     "company_key",

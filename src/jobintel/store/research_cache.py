@@ -1,4 +1,5 @@
-"""Company research cached per company, shared by every job and run that names it.
+"""Company research cached per company, shared by every job and run that names it, and
+(apart) the web sources it was built from, so a failed summary does not pay for them again.
 
 The key is the company name normalised (case, punctuation and legal suffixes dropped),
 so "Acme, Inc." and "ACME" share one entry. ``single_flight`` gives one asyncio lock per
@@ -14,6 +15,7 @@ import unicodedata
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
@@ -21,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from jobintel.models import CompanyResearch
-from jobintel.store.tables import ResearchCacheRow, utcnow
+from jobintel.store.tables import ResearchCacheRow, ResearchSourcesRow, utcnow
 
-__all__ = ["ResearchCache", "company_key"]
+__all__ = ["ResearchCache", "SourceCache", "company_key"]
 
 _LEGAL_SUFFIXES = frozenset({
     "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp", "plc", "corp", "corporation",
@@ -52,60 +54,110 @@ def company_key(name: str) -> str:
     return " ".join(words)[:_KEY_CHARS]
 
 
-class ResearchCache:
-    """Read and write cached ``CompanyResearch``; ``clock`` is injectable for TTL tests."""
+_Row = TypeVar("_Row", ResearchCacheRow, ResearchSourcesRow)
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+
+class _CompanyRows(Generic[_Row]):
+    """One JSON value per company key in ``row_type``'s table: read if younger than a
+    maximum age, written (inserted or replaced) with the time and the service used."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        row_type: type[_Row],
+        column: str,
+        clock: Callable[[], datetime],
+    ) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._database = engine.url.render_as_string(hide_password=True)
+        self._row_type: type[_Row] = row_type
+        self._column = column
         self._clock = clock
 
-    def get(self, company: str, *, max_age: timedelta) -> CompanyResearch | None:
-        """The research stored for ``company`` if younger than ``max_age``, else None."""
+    def get(self, company: str, *, max_age: timedelta) -> tuple[str, Any] | None:
+        """``(service, value)`` stored for ``company`` if younger than ``max_age``."""
         key = company_key(company)
         if not key or max_age <= timedelta(0):
             return None
+        row_type = self._row_type
         with self._sessions() as session:
-            row = session.scalar(select(ResearchCacheRow).where(ResearchCacheRow.key == key))
+            row = session.scalar(select(row_type).where(row_type.key == key))
             if row is None:
                 return None
-            fetched_at, stored = row.fetched_at, row.research
+            fetched_at, service, stored = row.fetched_at, row.service, getattr(row, self._column)
         if fetched_at.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
             fetched_at = fetched_at.replace(tzinfo=UTC)
         if self._clock() - fetched_at > max_age:
             return None
-        try:
-            return CompanyResearch.model_validate(stored)
-        except ValidationError:
-            return None  # written by an older model version: research again, then overwrite
+        return service, stored
 
-    def put(self, company: str, research: CompanyResearch, *, service: str) -> None:
-        """Store ``research`` for ``company`` as fetched now by ``service``, replacing any."""
+    def put(self, company: str, value: object, *, service: str) -> None:
         key = company_key(company)
         if not key:
             return
         values = {
             "company": " ".join(company.split()),
             "service": service,
-            "research": research.model_dump(mode="json"),
+            self._column: value,
             "fetched_at": self._clock(),
         }
+        row_type = self._row_type
         # Two processes may insert the same key at once; the loser retries as an update.
         for attempt in range(2):
             try:
                 with self._sessions() as session, session.begin():
-                    row = session.scalar(
-                        select(ResearchCacheRow).where(ResearchCacheRow.key == key)
-                    )
+                    row = session.scalar(select(row_type).where(row_type.key == key))
                     if row is None:
-                        session.add(ResearchCacheRow(key=key, **values))
+                        session.add(row_type(key=key, **values))
                     else:
-                        for name, value in values.items():
-                            setattr(row, name, value)
+                        for name, item in values.items():
+                            setattr(row, name, item)
                 return
             except IntegrityError:
                 if attempt:
                     raise
+
+
+class SourceCache:
+    """The web sources fetched for a company (title, URL and excerpt of each), kept so a
+    job whose summary failed leaves them for the next one: a paid search is made once per
+    ``research_ttl_days`` however often the model call after it fails."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._rows = _CompanyRows(engine, ResearchSourcesRow, "sources", clock)
+
+    def get(self, company: str, *, max_age: timedelta) -> tuple[str, list[dict[str, str]]] | None:
+        """``(service, sources)`` fetched for ``company`` within ``max_age``, else None."""
+        found = self._rows.get(company, max_age=max_age)
+        if found is None or not isinstance(found[1], list):
+            return None
+        service, stored = found
+        return service, [source for source in stored if isinstance(source, dict)]
+
+    def put(self, company: str, sources: list[dict[str, str]], *, service: str) -> None:
+        """Store ``sources`` for ``company`` as fetched now by ``service``, replacing any."""
+        self._rows.put(company, sources, service=service)
+
+
+class ResearchCache:
+    """Read and write cached ``CompanyResearch``; ``clock`` is injectable for TTL tests."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._rows = _CompanyRows(engine, ResearchCacheRow, "research", clock)
+        self._database = engine.url.render_as_string(hide_password=True)
+
+    def get(self, company: str, *, max_age: timedelta) -> CompanyResearch | None:
+        """The research stored for ``company`` if younger than ``max_age``, else None."""
+        found = self._rows.get(company, max_age=max_age)
+        if found is None:
+            return None
+        try:
+            return CompanyResearch.model_validate(found[1])
+        except ValidationError:
+            return None  # written by an older model version: research again, then overwrite
+
+    def put(self, company: str, research: CompanyResearch, *, service: str) -> None:
+        """Store ``research`` for ``company`` as fetched now by ``service``, replacing any."""
+        self._rows.put(company, research.model_dump(mode="json"), service=service)
 
     def single_flight(self, company: str) -> asyncio.Lock:
         """The lock that serialises research on ``company`` in this process and event loop."""

@@ -141,6 +141,20 @@ class ResearchCacheRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ResearchSourcesRow(Base):
+    """The web sources fetched for a company (paid searches), kept apart from the research
+    built on them: when the summary fails, the next job reuses them instead of paying again."""
+
+    __tablename__ = "research_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    company: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(String(32))
+    sources: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 from jobintel.store import alert_tables as _alert_tables  # noqa: E402, F401
 from jobintel.store import auth_tables as _auth_tables  # noqa: E402, F401
 from jobintel.store import budget_tables as _budget_tables  # noqa: E402, F401

@@ -9,7 +9,10 @@ research it once.
 
 When web research fails (or is off, or no company site is known) the model summarises
 the posting alone and the result says ``offline``: the user still gets a written summary,
-the failure is logged, and nothing is cached, so the next job tries the web again.
+the failure is logged, and nothing is cached, so the next job tries the web again. The
+sources a search did return are cached on their own as soon as they arrive, so when the
+summary after them fails (budget, breaker, a bad answer) the next job reuses them rather
+than paying for the search again.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from jobintel.errors import StrategyUnavailable
 from jobintel.models import CompanyResearch, Posting, Signal
 from jobintel.pipeline.stage import StageContext, StageSpec
 from jobintel.prompts import load_prompt
-from jobintel.store import ResearchCache, company_key
+from jobintel.store import ResearchCache, SourceCache, company_key
 
 log = logging.getLogger(__name__)
 
@@ -83,25 +86,50 @@ def deterministic(ctx: StageContext) -> CompanyResearch:
 async def llm(ctx: StageContext) -> CompanyResearch:
     """Web-researched company summary and signals, from the cache when fresh."""
     posting = ctx.result("ingest", Posting)
+    name = company_display_name(posting)
     ttl = timedelta(days=ctx.settings.research_ttl_days)
-    cache = ResearchCache(ctx.store.engine) if ctx.store is not None else None
-    if cache is None or not company_key(posting.company) or ttl <= timedelta(0):
-        research, _service = await _research(ctx, posting)
-        return _with_posting_facts(research, posting)
+    if ctx.store is None or not company_key(posting.company) or ttl <= timedelta(0):
+        sources, _service = await _web_sources(ctx, posting, name)
+        return _with_posting_facts(await _summarise(ctx, posting, name, sources), posting)
+    cache = ResearchCache(ctx.store.engine)
     async with cache.single_flight(posting.company):
         cached = cache.get(posting.company, max_age=ttl)
         if cached is not None:
             return _with_posting_facts(cached, posting)
-        research, service = await _research(ctx, posting)
+        found = SourceCache(ctx.store.engine)
+        sources, service = await _cached_web_sources(ctx, posting, name, found, ttl)
+        research = await _summarise(ctx, posting, name, sources)
         if service is not None:
             cache.put(posting.company, research, service=service)
         return _with_posting_facts(research, posting)
 
 
-async def _research(ctx: StageContext, posting: Posting) -> tuple[CompanyResearch, str | None]:
-    """Research without per-posting facts, and the web service used (None: offline)."""
-    name = company_display_name(posting)
-    sources, service = await _web_sources(ctx, posting, name)
+async def _cached_web_sources(
+    ctx: StageContext, posting: Posting, name: str, cache: SourceCache, ttl: timedelta
+) -> tuple[list[WebSource], str | None]:
+    """``_web_sources`` through ``cache``: sources fetched within ``ttl`` are reused, and
+    new ones are stored before the model is asked about them."""
+    stored = cache.get(posting.company, max_age=ttl)
+    if stored is not None:
+        service, rows = stored
+        sources = [
+            WebSource(url=row["url"], title=row.get("title", ""), text=row.get("text", ""))
+            for row in rows
+            if isinstance(row.get("url"), str)
+        ]
+        return sources, service
+    sources, found_by = await _web_sources(ctx, posting, name)
+    if found_by is not None:
+        rows = [{"url": s.url, "title": s.title, "text": s.text} for s in sources]
+        cache.put(posting.company, rows, service=found_by)
+    return sources, found_by
+
+
+async def _summarise(
+    ctx: StageContext, posting: Posting, name: str, sources: list[WebSource]
+) -> CompanyResearch:
+    """The model's summary and cited signals from ``sources`` (the posting alone if none),
+    without per-posting facts."""
     offline = offline_company_research(posting)
     excerpt = offline.summary.removesuffix("Research is offline (posting only).").strip()
     data = {
@@ -117,14 +145,13 @@ async def _research(ctx: StageContext, posting: Posting) -> tuple[CompanyResearc
         # No web source to cite: the posting's own quoted sentences are the signals.
         signals = tuple(s for s in offline.signals if s.type not in _POSTING_SIGNALS)
         urls = offline.sources
-    research = CompanyResearch(
+    return CompanyResearch(
         company=" ".join(posting.company.split()),
         summary=_first_sentences(answer.summary, 3) or offline.summary,
         signals=signals,
         offline=not sources,
         sources=urls,
     )
-    return research, service
 
 
 async def _web_sources(

@@ -1,0 +1,31 @@
+"""research sources: the web sources of a company, reused when its summary failed
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "research_sources",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("company", sa.Text(), nullable=False),
+        sa.Column("service", sa.String(32), nullable=False),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("key"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("research_sources")
