@@ -14,6 +14,8 @@ from jobintel.guard.call import CallMeta, CallRecord
 from jobintel.guard.events import GuardEvent
 from jobintel.observability import Metrics
 from jobintel.providers.base import Usage
+from jobintel.providers.firecrawl import FireCrawl
+from jobintel.providers.web import WebFetcher
 from jobintel.settings import load_settings
 from jobintel.store import EventRecord
 
@@ -117,6 +119,9 @@ def test_bounded_series_exist_at_zero_before_any_event() -> None:
         get("jobintel_guard_events_total", {"kind": "pricing_anomaly", "severity": "warning"}) == 0
     )
     assert get("jobintel_external_calls_in_flight", {"service": "anthropic"}) == 0
+    # The research services by the names their providers report.
+    for research in (FireCrawl.name, WebFetcher.name):
+        assert get("jobintel_external_calls_in_flight", {"service": research}) == 0
     fit = {"stage": "fit", "outcome": "degraded"}
     assert get("jobintel_stage_duration_seconds_count", fit) == 0
 

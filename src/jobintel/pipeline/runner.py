@@ -219,6 +219,8 @@ class PipelineRunner:
                 )
                 await self.bus.apublish(run_id, EventKind.STAGE_STARTED, job_id=job.id, stage=name)
                 started = utcnow()
+                ids = {"run_id": run_id, "job_id": job.id, "stage": name}
+                logged = False
                 try:
                     with (
                         stage_span(self.tracer, run_id, job.id, name) as span,
@@ -228,10 +230,8 @@ class PipelineRunner:
                             output, strategy, reason = await self._run_strategies(spec, ctx)
                         except Exception:
                             # Logged inside the stage's span: the line carries its span id.
-                            log.exception(
-                                "stage failed",
-                                extra={"run_id": run_id, "job_id": job.id, "stage": name},
-                            )
+                            log.exception("stage failed", extra=ids)
+                            logged = True
                             raise
                         stage_outcome(
                             span,
@@ -241,6 +241,8 @@ class PipelineRunner:
                         )
                 except Exception as exc:
                     finished = utcnow()
+                    if not logged:  # the span or the context failed, not the stage
+                        log.exception("stage failed", extra=ids)
                     error = f"{type(exc).__name__}: {exc}"
                     failed_event = await asyncio.to_thread(
                         self.store.save_stage_result,

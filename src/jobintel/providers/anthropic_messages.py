@@ -61,8 +61,8 @@ class AnthropicMessages:
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key or "unset", base_url=base_url, http_client=http_client, max_retries=0
         )
-        # The SDK imports its resource modules on first access (about a second): do it
-        # here, not inside the first call's timeout.
+        # Resolved here, as the OpenAI provider does, so a lazily imported resource (the
+        # OpenAI SDK's takes about a second) never counts against a call's timeout.
         self._messages = self._client.messages
         self._host = urlsplit(str(self._client.base_url)).netloc.rpartition("@")[2]
         self._errors = SdkErrors(

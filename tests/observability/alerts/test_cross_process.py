@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,7 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from jobintel import context
+from jobintel.guard.event_log import GuardEventLog
 from jobintel.guard.events import GuardEvent
 from jobintel.observability.alerts import (
     AlertConfig,
@@ -331,6 +333,58 @@ class _StuckChannel:
         self.entered.set()
         self.release.wait(10)
         self.sent.append(notification.fingerprint)
+
+
+def test_a_pricing_anomaly_stays_firing_while_another_process_sees_it(
+    store: Store, second_engine: Engine, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """The service owns a pricing-anomaly alert; a CLI run keeps seeing the anomaly (its
+    guard events reach the store, its own claims are refused). The owner resolves only a
+    whole interval after the last sighting anywhere, and a sighting after that opens a new
+    episode from the CLI instead of being lost."""
+    anomaly = GuardEvent(kind="pricing_anomaly", subject="openai:gpt-x", message="reported $0")
+    events = GuardEventLog(second_engine)  # the CLI run's guard event log
+
+    def cli_sees(cli: AlertEngine) -> None:
+        event = replace(anomaly, at=clock.now)
+        events(event)
+        events.flush()
+        cli.on_guard_event(event)
+        cli.flush()
+
+    with webhook_receiver() as hook:
+        config = AlertConfig(
+            channels=(WebhookChannelConfig(url=hook.url),), routes=EVERYWHERE, repeat_interval_s=60
+        )
+        service = AlertEngine(config, engine=store.engine, clock=clock, sleep=sleep, owner=LIVE)
+        cli = AlertEngine(config, engine=second_engine, clock=clock, sleep=sleep, owner=LIVE_TOO)
+        try:
+            service.on_guard_event(replace(anomaly, at=clock.now))
+            service.flush()
+            cli_sees(cli)  # refused: the service owns it
+            for _ in range(3):  # seen by the CLI every 40 s
+                clock.advance(seconds=40)
+                cli_sees(cli)
+                service.tick()
+                service.flush()
+            assert [b["status"] for b in hook.bodies] == ["firing"]
+            clock.advance(seconds=61)  # quiet for an interval everywhere
+            service.tick()
+            service.flush()
+            assert [b["status"] for b in hook.bodies] == ["firing", "resolved"]
+            clock.advance(seconds=5)
+            cli_sees(cli)  # a new episode, claimed by the CLI
+            cli.tick()
+            cli.flush()
+        finally:
+            service.close()
+            cli.close()
+            events.close()
+    assert [b["status"] for b in hook.bodies] == ["firing", "resolved", "firing"]
+    assert _rows(store, "pricing_anomaly:openai:gpt-x") == [
+        ("resolved", LIVE),
+        ("firing", LIVE_TOO),
+    ]
 
 
 def test_close_on_timeout_records_queued_notifications_as_not_sent(

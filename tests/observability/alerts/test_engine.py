@@ -7,12 +7,14 @@ import logging
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from jobintel.guard.call import CallMeta, CallRecord
+from jobintel.guard.event_log import GuardEventLog
 from jobintel.guard.events import GuardEvent
 from jobintel.observability.alerts import (
     AlertConfig,
@@ -315,28 +317,46 @@ def test_pricing_anomaly_resolves_after_a_quiet_repeat_interval(
     assert AlertHistory(store.engine).firing() == []
 
 
-def test_a_stale_pricing_anomaly_from_a_previous_process_resolves_on_the_first_tick(
-    store: Store, clock: FakeClock, sleep: FakeSleep
+@pytest.mark.parametrize("seen_minutes_ago", [5, 0.5])
+def test_an_adopted_pricing_anomaly_resolves_once_quiet_everywhere(
+    store: Store, clock: FakeClock, sleep: FakeSleep, seen_minutes_ago: float
 ) -> None:
-    """An anomaly left firing by a process that ended is adopted at start and, its last
-    send being older than the repeat interval, resolved at the next tick."""
+    """An anomaly left firing by a process that ended is adopted at start. Its last sighting
+    is read from the guard events in the store (sightings in between were never sent): 5
+    minutes ago, the first tick resolves it; 30 s ago (interval 60 s), it stays firing."""
     event = GuardEvent(kind="pricing_anomaly", subject="openai:gpt-x", message="reported $0")
-    config = AlertConfig(routes={"warning": ("*",)}, repeat_interval_s=60)
-    first = AlertEngine(config, engine=store.engine, clock=clock, sleep=sleep, owner=_dead_owner())
-    try:
-        first.on_guard_event(event)
-        first.flush()
-    finally:
-        first.close()
-    assert [a.rule for a in AlertHistory(store.engine).firing()] == ["pricing_anomaly"]
-    clock.advance(minutes=5)
-    second = _engine(config, store, clock, sleep)
-    try:
-        second.tick()
-        second.flush()
-    finally:
-        second.close()
-    assert AlertHistory(store.engine).firing() == []
+    with webhook_receiver() as hook:
+        config = AlertConfig(
+            channels=(WebhookChannelConfig(url=hook.url),),
+            routes={"warning": ("*",)},
+            repeat_interval_s=60,
+        )
+        first = AlertEngine(
+            config, engine=store.engine, clock=clock, sleep=sleep, owner=_dead_owner()
+        )
+        try:
+            first.on_guard_event(event)
+            first.flush()
+        finally:
+            first.close()
+        clock.advance(minutes=5)
+        events = GuardEventLog(store.engine)
+        events(replace(event, at=clock.now - timedelta(minutes=seen_minutes_ago)))
+        events.close()
+        second = _engine(config, store, clock, sleep)
+        try:
+            second.tick()
+            second.flush()
+        finally:
+            second.close()
+    firing = [a.rule for a in AlertHistory(store.engine).firing()]
+    statuses = [b["status"] for b in hook.bodies]
+    if seen_minutes_ago >= 1:
+        assert statuses == ["firing", "resolved"]
+        assert firing == []
+    else:
+        assert statuses == ["firing"]
+        assert firing == ["pricing_anomaly"]
 
 
 def test_failing_webhook_is_retried_recorded_and_never_raises(

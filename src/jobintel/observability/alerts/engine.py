@@ -298,7 +298,7 @@ class AlertEngine:
             quiet = [
                 _quiet(a)
                 for a in self._active.values()
-                if a.rule in ONE_SHOT and a.owned and now - a.last_seen_at >= interval
+                if a.rule in ONE_SHOT and a.owned and self._quiet_since(a, now - interval)
             ]
             self._apply_all(quiet, now)
             for fingerprint, active in self._active.items():
@@ -313,6 +313,23 @@ class AlertEngine:
                 self._dispatch.sweep()
 
         self._guarded(handle)
+
+    def _quiet_since(self, episode: _Active, cutoff: datetime) -> bool:
+        """True when one-shot ``episode`` was last seen by ``cutoff``, here or (from the
+        guard events in the store) by any process sharing it: another process's sightings
+        keep the episode this one owns firing."""
+        if episode.last_seen_at > cutoff:
+            return False
+        if self._history is None:
+            return True
+        try:
+            seen = self._history.last_guard_event_at(episode.rule, episode.subject)
+        except Exception:
+            log.exception("could not read guard events; %s stays firing", episode.rule)
+            return False
+        if seen is not None and seen > episode.last_seen_at:
+            episode.last_seen_at = seen
+        return episode.last_seen_at <= cutoff
 
     def _budgets_ended(
         self, *, run_id: str | None = None, job_id: int | None = None
@@ -371,6 +388,16 @@ class AlertEngine:
                     "resolved", fingerprint, self._new(condition, now), now, "resolve_any"
                 )
             return
+        if (
+            active is not None
+            and not active.owned
+            and condition.rule in ONE_SHOT
+            and now - active.last_seen_at >= timedelta(seconds=self._config.repeat_interval_s)
+        ):
+            # Its owner may have resolved it after a quiet interval: claim a new episode
+            # (the store refuses while the owner's still fires, and this one is retried at
+            # most once per interval).
+            active = None
         if active is None:
             active = self._new(condition, now)
             active.raised_in = raised_in

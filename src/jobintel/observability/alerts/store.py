@@ -6,11 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobintel.observability.alerts.channels import Notification
 from jobintel.store.alert_tables import AlertDeliveryRow, AlertRow
+from jobintel.store.guard_event_tables import GuardEventRow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +155,17 @@ class AlertHistory:
             conn.execute(
                 insert(AlertDeliveryRow).values(alert_id=alert_id, **dataclasses.asdict(delivery))
             )
+
+    def last_guard_event_at(self, kind: str, subject: str) -> datetime | None:
+        """When any process sharing the store last logged guard event ``kind`` about
+        ``subject`` (the guard event log every run and the service write)."""
+        with self._engine.connect() as conn:
+            at = conn.execute(
+                select(func.max(GuardEventRow.at)).where(
+                    GuardEventRow.kind == kind, GuardEventRow.subject == subject
+                )
+            ).scalar()
+        return None if at is None else _utc(at)
 
     def firing(self) -> list[StoredAlert]:
         """Every episode still firing (for an engine starting up)."""
