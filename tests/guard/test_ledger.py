@@ -24,7 +24,9 @@ from jobintel.guard.ledger import (
     LedgerEntry,
     short_error,
 )
+from jobintel.guard.policies import build_guard
 from jobintel.providers.base import Usage
+from jobintel.settings import load_settings
 from jobintel.store import Store
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -181,7 +183,7 @@ def test_summary_by_each_dimension(ledger: Ledger) -> None:
 
 
 def test_summary_filters_by_run_and_day(ledger: Ledger) -> None:
-    """--run keeps one run's rows, --since keeps UTC days from that day on; rows without ids group under (none)."""
+    """--run keeps one run's rows, --since keeps days (UTC by default) from that day on; rows without ids group under (none)."""
     _book(ledger)
     ledger.record(_entry(at=DAY2, stage=None, cost_usd=Decimal("0.01")))
     assert [r.key for r in ledger.summary("job", run_id="r1")] == ["1", "2"]
@@ -199,13 +201,47 @@ def test_job_costs_sum_every_attempt_of_a_run(ledger: Ledger) -> None:
     assert ledger.job_costs("nope") == {}
 
 
-def test_times_are_stored_as_utc_and_grouped_by_utc_day() -> None:
-    """An entry's time is converted to UTC (naive means UTC) and its day is the UTC day."""
-    early_in_zurich = datetime(2026, 11, 29, 0, 30, tzinfo=ZoneInfo("Europe/Zurich"))
-    entry = _entry(at=early_in_zurich)
+def test_times_are_stored_as_utc_and_days_are_taken_in_a_zone() -> None:
+    """An entry's time is converted to UTC (naive means UTC); its day is the UTC day unless
+    a zone is given."""
+    zurich = ZoneInfo("Europe/Zurich")
+    entry = _entry(at=datetime(2026, 11, 29, 0, 30, tzinfo=zurich))
     assert entry.at == datetime(2026, 11, 28, 23, 30, tzinfo=UTC) and entry.at.tzinfo is UTC
-    assert entry.day == "2026-11-28"
-    assert _entry(at=datetime(2026, 11, 29, 0, 5)).day == "2026-11-29"
+    assert entry.day() == "2026-11-28"
+    assert entry.day(zurich) == "2026-11-29"
+    assert _entry(at=datetime(2026, 11, 29, 0, 5)).day() == "2026-11-29"
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
+def test_a_ledger_in_the_budgets_time_zone_reports_their_days(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """With JOBINTEL_BUDGET_TIMEZONE=America/Los_Angeles, a call at 02:00 UTC on the 29th
+    belongs to the 28th, as the day budget counts it; --since filters the same days."""
+    zone = ZoneInfo("America/Los_Angeles")
+    store: Store | None = None
+    if backend == "memory":
+        ledger: Ledger = InMemoryCostLedger(zone=zone)
+    else:
+        url = (
+            f"sqlite:///{tmp_path / 'z.db'}"
+            if backend == "sqlite"
+            else request.getfixturevalue("pg_url")
+        )
+        store = Store.open(url)
+        ledger = CostLedger(store.engine, zone=zone)
+    try:
+        late_on_the_28th = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+        ledger.record(_entry(at=late_on_the_28th, cost_usd=Decimal("0.01")))
+        ledger.record(_entry(at=DAY2, cost_usd=Decimal("0.02")))
+        assert [(r.key, r.cost_usd) for r in ledger.summary("day")] == [
+            ("2026-11-28", Decimal("0.01")),
+            ("2026-11-29", Decimal("0.02")),
+        ]
+        assert [r.key for r in ledger.summary("day", since=date(2026, 11, 29))] == ["2026-11-29"]
+    finally:
+        if store is not None:
+            store.close()
 
 
 def test_error_text_is_short_and_free_of_credentials() -> None:
@@ -252,3 +288,21 @@ def test_concurrent_writers_on_sqlite_lose_no_rows(tmp_path: Path) -> None:
     assert ledger.job_costs("p") == {1: Decimal("0.000000480"), 2: Decimal("0.000000280")}
     assert sum(r.calls for r in ledger.summary("run")) == 200
     store.close()
+
+
+@pytest.mark.parametrize("guard_state", ["store", "memory"])
+def test_the_guard_writes_the_ledger_in_the_budget_time_zone(
+    guard_state: str, tmp_path: Path
+) -> None:
+    """The guard built from settings keeps its ledger's days in JOBINTEL_BUDGET_TIMEZONE,
+    whether its state is shared through the store or kept in memory."""
+    settings = load_settings(
+        data_dir=tmp_path, budget_timezone="Asia/Tokyo", guard_state=guard_state
+    )
+    store = Store.open(settings.effective_database_url)
+    try:
+        guard = build_guard(settings, engine=store.engine)
+        guard.ledger.record(_entry(at=datetime(2026, 11, 28, 20, 0, tzinfo=UTC)))
+        assert [r.key for r in guard.ledger.summary("day")] == ["2026-11-29"]
+    finally:
+        store.close()

@@ -31,13 +31,18 @@ def register(app: typer.Typer) -> None:
 
 def costs(
     by: Annotated[
-        By, typer.Option("--by", help="Group by day (UTC), provider, model, stage, job or run")
+        By,
+        typer.Option(
+            "--by",
+            help="Group by day (in JOBINTEL_BUDGET_TIMEZONE), provider, model, stage, job or run",
+        ),
     ] = By.day,
     run: Annotated[
         str | None, typer.Option("--run", help="Only this run (id from `jobintel runs`)")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="From this UTC day on, YYYY-MM-DD")
+        str | None,
+        typer.Option("--since", help="From this day on (in JOBINTEL_BUDGET_TIMEZONE), YYYY-MM-DD"),
     ] = None,
 ) -> None:
     """Show the cost of every external call: attempts, failures, tokens and USD, with totals."""

@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal, Protocol, get_args
 
@@ -104,10 +104,9 @@ class LedgerEntry:
             **values,
         )
 
-    @property
-    def day(self) -> str:
-        """The UTC calendar day, YYYY-MM-DD."""
-        return self.at.date().isoformat()
+    def day(self, zone: tzinfo = UTC) -> str:
+        """The calendar day of ``at`` in ``zone`` (the budgets' time zone), YYYY-MM-DD."""
+        return self.at.astimezone(zone).date().isoformat()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,21 +149,24 @@ class CostLedger:
     #: record() does blocking database work: callers in async code use a worker thread.
     blocking = True
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, zone: tzinfo = UTC) -> None:
         self._engine = engine
+        #: Days are written in the budgets' time zone, so a report's day is a budget day.
+        self._zone = zone
 
     def record(self, entry: LedgerEntry) -> None:
         values = {f.name: getattr(entry, f.name) for f in fields(entry)}
         values["cost_nanousd"] = values.pop("cost_usd")
         values["reserved_nanousd"] = values.pop("reserved_usd")
-        values["day"] = entry.day
+        values["day"] = entry.day(self._zone)
         with self._engine.begin() as conn:
             conn.execute(_INSERT, values)
 
     def summary(
         self, by: SummaryBy = "day", *, since: date | None = None, run_id: str | None = None
     ) -> list[CostRow]:
-        """Calls, failures, tokens and cost per ``by`` key (days are UTC)."""
+        """Calls, failures, tokens and cost per ``by`` key (days in the budgets' time zone,
+        as recorded)."""
         columns = _group_columns(by)
         failed = func.sum(case((LedgerRow.outcome != "ok", 1), else_=0))
         query = select(
@@ -218,9 +220,10 @@ class InMemoryCostLedger:
 
     blocking = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, zone: tzinfo = UTC) -> None:
         self._entries: list[LedgerEntry] = []
         self._lock = threading.Lock()
+        self._zone = zone
 
     def record(self, entry: LedgerEntry) -> None:
         with self._lock:
@@ -230,11 +233,13 @@ class InMemoryCostLedger:
         self, by: SummaryBy = "day", *, since: date | None = None, run_id: str | None = None
     ) -> list[CostRow]:
         selected = [
-            e for e in self.entries(run_id=run_id) if since is None or e.day >= since.isoformat()
+            e
+            for e in self.entries(run_id=run_id)
+            if since is None or e.day(self._zone) >= since.isoformat()
         ]
         buckets: dict[str, list[LedgerEntry]] = {}
         for entry in selected:
-            buckets.setdefault(_key(by, _group_values(by, entry)), []).append(entry)
+            buckets.setdefault(_key(by, _group_values(by, entry, self._zone)), []).append(entry)
         groups: list[_Group] = [
             (
                 key,
@@ -276,9 +281,9 @@ def _group_columns(by: SummaryBy) -> Sequence[ColumnElement[Any] | QueryableAttr
     return [LedgerRow.run_id]
 
 
-def _group_values(by: SummaryBy, entry: LedgerEntry) -> tuple[object, ...]:
+def _group_values(by: SummaryBy, entry: LedgerEntry, zone: tzinfo) -> tuple[object, ...]:
     if by == "day":
-        return (entry.day,)
+        return (entry.day(zone),)
     if by == "provider":
         return (entry.service,)
     if by == "model":

@@ -97,7 +97,7 @@ def build_guard(
             ),
             breaker=SqlCircuitBreaker(engine, default=breaker_policy(settings), on_event=on_event),
             prices=price_book(settings, on_event=on_event),
-            ledger=CostLedger(engine),
+            ledger=CostLedger(engine, zone=zone),
             limits=limits or budget_limits(settings),
             retry=retry,
         )
@@ -109,7 +109,9 @@ def build_guard(
         ),
         breaker=InMemoryCircuitBreaker(default=breaker_policy(settings), on_event=on_event),
         prices=price_book(settings, on_event=on_event),
-        ledger=CostLedger(engine) if engine is not None else InMemoryCostLedger(),
+        ledger=CostLedger(engine, zone=zone)
+        if engine is not None
+        else InMemoryCostLedger(zone=zone),
         limits=limits or budget_limits(settings),
         retry=retry,
     )

@@ -48,7 +48,8 @@ class LedgerRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    #: UTC calendar day of ``at`` (YYYY-MM-DD), so reports group the same on every backend.
+    #: Calendar day of ``at`` (YYYY-MM-DD) in the budgets' time zone when written (UTC by
+    #: default), so reports group by budget day, the same on every backend.
     day: Mapped[str] = mapped_column(String(10))
     # No foreign keys: money spent stays on the books whatever happens to the run.
     run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from jobintel.guard.ledger import CostLedger, CostRow, SummaryBy
-from jobintel.service.api.deps import Reader, StoreDep
+from jobintel.service.api.deps import Reader, SettingsDep, StoreDep
 from jobintel.service.web.charts import Bar, bar_chart
 from jobintel.service.web.rendering import page, usd
 
@@ -56,10 +57,12 @@ def cost_sections(ledger: CostLedger, since: date | None) -> list[CostSection]:
 async def costs(
     request: Request,
     principal: Reader,
+    settings: SettingsDep,
     store: StoreDep,
     days: Annotated[int, Query(ge=0, le=3660)] = 30,
 ) -> HTMLResponse:
-    today = datetime.now(UTC).date()
+    # The ledger's days are the budgets' days (JOBINTEL_BUDGET_TIMEZONE).
+    today = datetime.now(ZoneInfo(settings.budget_timezone)).date()
     since = since_for(days, today)
     sections = await asyncio.to_thread(cost_sections, CostLedger(store.engine), since)
     totals = sections[0].rows

@@ -41,7 +41,9 @@ async def costs(
     store: StoreDep,
     _who: Reader,
     by: Annotated[CostDimension, Query(description="Group by this dimension")] = "day",
-    since: Annotated[date | None, Query(description="Only days from this one (UTC)")] = None,
+    since: Annotated[
+        date | None, Query(description="Only days from this one (days in JOBINTEL_BUDGET_TIMEZONE)")
+    ] = None,
     run_id: Annotated[str | None, Query(max_length=64, description="Only this run")] = None,
 ) -> CostReport:
     rows = await asyncio.to_thread(CostLedger(store.engine).summary, by, since=since, run_id=run_id)
