@@ -204,8 +204,8 @@ async def test_a_failed_summary_leaves_its_paid_search_for_the_next_job(
         with pytest.raises(LLMOutputInvalid):
             await company.llm(setup.ctx(tmp_path, settings, store))
         stored = SourceCache(store.engine).get("Acme Rockets", max_age=timedelta(days=7))
-        assert stored is not None and stored[0] == "firecrawl"
-        assert [source["url"] for source in stored[1]] == [h["url"] for h in HITS]
+        assert stored is not None and stored.service == "firecrawl"
+        assert [source["url"] for source in stored.sources] == [h["url"] for h in HITS]
         again = await company.llm(setup.ctx(tmp_path, settings, store, job_id=2))
     assert len(server.queries) == 1 and setup.calls("search") == 1
     assert again.offline is False
@@ -235,6 +235,46 @@ async def test_stale_sources_are_searched_again(
     result = await company.llm(setup.ctx(tmp_path, settings, store))
     assert len(server.queries) == 1
     assert result.sources == tuple(h["url"] for h in HITS)
+
+
+async def test_research_built_on_stored_sources_expires_with_them(
+    firecrawl_setup: tuple[FireCrawlServer, Research],
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+) -> None:
+    """Sources fetched 6 days ago (TTL 7) are reused; the research built on them is stored
+    as 6 days old, so it is not served past the sources' TTL."""
+    server, setup = firecrawl_setup
+    six_days_ago = utcnow() - timedelta(days=6)
+    rows = [{"url": h["url"], "title": h["title"], "text": "Acme news."} for h in HITS]
+    SourceCache(store.engine, clock=lambda: six_days_ago).put(
+        "Acme Rockets", rows, service="firecrawl"
+    )
+    result = await company.llm(setup.ctx(tmp_path, settings, store))
+    assert server.queries == [] and result.offline is False
+    cache = ResearchCache(store.engine)
+    assert cache.get("Acme Rockets", max_age=timedelta(days=7)) is not None
+    assert cache.get("Acme Rockets", max_age=timedelta(days=5)) is None
+
+
+async def test_stored_sources_are_not_used_when_research_is_off(
+    tmp_path: Path, settings: Settings, store: Store
+) -> None:
+    """With research off (no research service) the summary is of the posting alone, even
+    when sources of the company are stored, and nothing is cached."""
+    SourceCache(store.engine).put(
+        "Acme Rockets",
+        [{"url": "https://news.example/acme-0", "title": "Acme", "text": "Acme news."}],
+        service="firecrawl",
+    )
+    answer = {"summary": "Acme Rockets builds reusable rockets.", "signals": []}
+    setup = Research(ScriptedChat([answer]), httpx.AsyncClient(), {})
+    async with setup.gateway:
+        result = await company.llm(setup.ctx(tmp_path, settings, store))
+    assert result.offline is True
+    assert "news.example" not in json.dumps(result.model_dump(mode="json"))
+    assert ResearchCache(store.engine).get("Acme Rockets", max_age=timedelta(days=7)) is None
 
 
 async def test_second_job_for_the_company_uses_the_cache(

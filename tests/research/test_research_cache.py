@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from jobintel.models import CompanyResearch, Signal
 from jobintel.store import ResearchCache, SourceCache, Store, company_key
+from jobintel.store.research_cache import StoredSources
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -152,7 +153,9 @@ def test_source_cache_keeps_sources_per_company_with_their_service_and_age(
     clock = Clock(T0)
     sources = SourceCache(opened.engine, clock=clock)
     sources.put("Acme Rockets Inc.", SOURCES, service="firecrawl")
-    assert sources.get("ACME rockets", max_age=timedelta(days=7)) == ("firecrawl", SOURCES)
+    assert sources.get("ACME rockets", max_age=timedelta(days=7)) == StoredSources(
+        service="firecrawl", sources=SOURCES, fetched_at=T0
+    )
     assert sources.get("Acme Robotics", max_age=timedelta(days=7)) is None
     assert (
         ResearchCache(opened.engine, clock=clock).get("Acme Rockets", max_age=timedelta(7)) is None
@@ -160,5 +163,7 @@ def test_source_cache_keeps_sources_per_company_with_their_service_and_age(
     clock.now = T0 + timedelta(days=7, minutes=1)
     assert sources.get("Acme Rockets", max_age=timedelta(days=7)) is None
     sources.put("Acme Rockets", SOURCES[:1], service="http")
-    assert sources.get("acme rockets", max_age=timedelta(days=1)) == ("http", SOURCES[:1])
+    assert sources.get("acme rockets", max_age=timedelta(days=1)) == StoredSources(
+        service="http", sources=SOURCES[:1], fetched_at=clock.now
+    )
     assert sources.get("acme rockets", max_age=timedelta(0)) is None

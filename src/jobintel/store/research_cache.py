@@ -14,6 +14,7 @@ import re
 import unicodedata
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -73,8 +74,9 @@ class _CompanyRows(Generic[_Row]):
         self._column = column
         self._clock = clock
 
-    def get(self, company: str, *, max_age: timedelta) -> tuple[str, Any] | None:
-        """``(service, value)`` stored for ``company`` if younger than ``max_age``."""
+    def get(self, company: str, *, max_age: timedelta) -> tuple[str, Any, datetime] | None:
+        """``(service, value, fetched_at)`` stored for ``company`` if younger than
+        ``max_age``."""
         key = company_key(company)
         if not key or max_age <= timedelta(0):
             return None
@@ -88,9 +90,9 @@ class _CompanyRows(Generic[_Row]):
             fetched_at = fetched_at.replace(tzinfo=UTC)
         if self._clock() - fetched_at > max_age:
             return None
-        return service, stored
+        return service, stored, fetched_at
 
-    def put(self, company: str, value: object, *, service: str) -> None:
+    def put(self, company: str, value: object, *, service: str, at: datetime | None = None) -> None:
         key = company_key(company)
         if not key:
             return
@@ -98,7 +100,7 @@ class _CompanyRows(Generic[_Row]):
             "company": " ".join(company.split()),
             "service": service,
             self._column: value,
-            "fetched_at": self._clock(),
+            "fetched_at": at or self._clock(),
         }
         row_type = self._row_type
         # Two processes may insert the same key at once; the loser retries as an update.
@@ -117,21 +119,30 @@ class _CompanyRows(Generic[_Row]):
                     raise
 
 
+@dataclass(frozen=True, kw_only=True)
+class StoredSources:
+    service: str
+    sources: list[dict[str, str]]
+    fetched_at: datetime
+
+
 class SourceCache:
     """The web sources fetched for a company (title, URL and excerpt of each), kept so a
     job whose summary failed leaves them for the next one: a paid search is made once per
-    ``research_ttl_days`` however often the model call after it fails."""
+    ``research_ttl_days`` however often the model call after it fails (in one process;
+    two processes researching one company at once may both search)."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._rows = _CompanyRows(engine, ResearchSourcesRow, "sources", clock)
 
-    def get(self, company: str, *, max_age: timedelta) -> tuple[str, list[dict[str, str]]] | None:
-        """``(service, sources)`` fetched for ``company`` within ``max_age``, else None."""
+    def get(self, company: str, *, max_age: timedelta) -> StoredSources | None:
+        """The sources fetched for ``company`` within ``max_age``, else None."""
         found = self._rows.get(company, max_age=max_age)
         if found is None or not isinstance(found[1], list):
             return None
-        service, stored = found
-        return service, [source for source in stored if isinstance(source, dict)]
+        service, stored, fetched_at = found
+        sources = [source for source in stored if isinstance(source, dict)]
+        return StoredSources(service=service, sources=sources, fetched_at=fetched_at)
 
     def put(self, company: str, sources: list[dict[str, str]], *, service: str) -> None:
         """Store ``sources`` for ``company`` as fetched now by ``service``, replacing any."""
@@ -155,9 +166,18 @@ class ResearchCache:
         except ValidationError:
             return None  # written by an older model version: research again, then overwrite
 
-    def put(self, company: str, research: CompanyResearch, *, service: str) -> None:
-        """Store ``research`` for ``company`` as fetched now by ``service``, replacing any."""
-        self._rows.put(company, research.model_dump(mode="json"), service=service)
+    def put(
+        self,
+        company: str,
+        research: CompanyResearch,
+        *,
+        service: str,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Store ``research`` for ``company`` as fetched by ``service`` at ``fetched_at``
+        (now, or when the web sources it was built from were fetched), replacing any."""
+        value = research.model_dump(mode="json")
+        self._rows.put(company, value, service=service, at=fetched_at)
 
     def single_flight(self, company: str) -> asyncio.Lock:
         """The lock that serialises research on ``company`` in this process and event loop."""

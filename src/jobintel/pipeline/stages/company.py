@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -96,33 +96,39 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         cached = cache.get(posting.company, max_age=ttl)
         if cached is not None:
             return _with_posting_facts(cached, posting)
-        found = SourceCache(ctx.store.engine)
-        sources, service = await _cached_web_sources(ctx, posting, name, found, ttl)
+        stored = SourceCache(ctx.store.engine)
+        sources, service, fetched_at = await _cached_web_sources(ctx, posting, name, stored, ttl)
         research = await _summarise(ctx, posting, name, sources)
         if service is not None:
-            cache.put(posting.company, research, service=service)
+            # As old as its sources: research is never served past their TTL.
+            cache.put(posting.company, research, service=service, fetched_at=fetched_at)
         return _with_posting_facts(research, posting)
 
 
 async def _cached_web_sources(
     ctx: StageContext, posting: Posting, name: str, cache: SourceCache, ttl: timedelta
-) -> tuple[list[WebSource], str | None]:
-    """``_web_sources`` through ``cache``: sources fetched within ``ttl`` are reused, and
-    new ones are stored before the model is asked about them."""
+) -> tuple[list[WebSource], str | None, datetime | None]:
+    """``_web_sources`` through ``cache``, with when they were fetched (None: just now).
+    Sources a service still in use fetched within ``ttl`` are reused; new ones are
+    stored before the model is asked about them."""
+    services = ctx.research.services if ctx.research is not None else ()
     stored = cache.get(posting.company, max_age=ttl)
-    if stored is not None:
-        service, rows = stored
+    if stored is not None and stored.service in services:
         sources = [
             WebSource(url=row["url"], title=row.get("title", ""), text=row.get("text", ""))
-            for row in rows
+            for row in stored.sources
             if isinstance(row.get("url"), str)
         ]
-        return sources, service
+        return sources, stored.service, stored.fetched_at
     sources, found_by = await _web_sources(ctx, posting, name)
     if found_by is not None:
         rows = [{"url": s.url, "title": s.title, "text": s.text} for s in sources]
-        cache.put(posting.company, rows, service=found_by)
-    return sources, found_by
+        try:
+            cache.put(posting.company, rows, service=found_by)
+        except Exception:
+            # The search is paid and its sources are in hand: summarise them regardless.
+            log.exception("could not store the web sources for %s", name)
+    return sources, found_by, None
 
 
 async def _summarise(
