@@ -73,7 +73,8 @@ def test_empty_store_says_nothing_was_recorded(data_dir: Path) -> None:
 
 
 def test_costs_by_day_is_the_default_with_a_total(data_dir: Path) -> None:
-    """Without options the report groups by UTC day, oldest first, and ends with the total."""
+    """Without options the report groups by day (UTC, the default budget time zone), oldest
+    first, and ends with the total."""
     _record_calls(data_dir)
     code, output = _run("costs")
     assert code == 0, output

@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select
 
@@ -76,7 +76,7 @@ class GuardEventLog:
             with self._engine.begin() as conn:
                 conn.execute(
                     insert(GuardEventRow).values(
-                        at=event.at,
+                        at=event.at.astimezone(UTC),
                         kind=event.kind,
                         subject=event.subject,
                         severity=event.severity,

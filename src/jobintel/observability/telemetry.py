@@ -169,7 +169,8 @@ class Telemetry:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_s)
-            self.tick()
+            # On a worker thread: a tick may read the store, which must not stall the loop.
+            await asyncio.to_thread(self.tick)
 
     def tick(self) -> None:
         if self.alerts is not None:

@@ -13,7 +13,11 @@ from jobintel.store.tables import Base
 
 class GuardEventRow(Base):
     __tablename__ = "guard_events"
-    __table_args__ = (Index("ix_guard_events_at", "at"),)
+    __table_args__ = (
+        Index("ix_guard_events_at", "at"),
+        # The latest event of a kind about a subject (alerts read it to tell a quiet spell).
+        Index("ix_guard_events_kind_subject_at", "kind", "subject", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

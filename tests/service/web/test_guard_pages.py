@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from jobintel.guard.breaker import BreakerPolicy
 from jobintel.guard.breaker_sql import SqlCircuitBreaker
@@ -21,8 +23,10 @@ from jobintel.guard.policies import budget_limits, rate_limit_policies
 from jobintel.guard.ratelimit_sql import SqlRateLimiter
 from jobintel.inputs import load_cv
 from jobintel.service.app import create_app
+from jobintel.service.web.dashboard import todays_runs
 from jobintel.settings import RateLimitSpec, Settings
 from jobintel.store import Store
+from jobintel.store.tables import RunRow
 from tests.conftest import EXAMPLES
 from tests.service.web.conftest import logged_in, make_user
 
@@ -155,3 +159,19 @@ async def test_dashboard_lists_todays_runs(app: FastAPI, store: Store, tmp_path:
         run_id = store.create_run(candidate_id=candidate, out_dir=str(tmp_path), jobs=[])
         page = (await client.get("/")).text
     assert f'<a href="/runs/{run_id}"><code>{run_id}</code></a>' in page
+
+
+def test_todays_runs_are_those_of_the_budgets_day(store: Store, tmp_path: Path) -> None:
+    """A run at 20:00 UTC on the 28th is "today" on the 29th in Tokyo (UTC+9), the day
+    the budgets and the ledger count there, and not "today" on the 29th in UTC."""
+    candidate = store.upsert_candidate(load_cv(EXAMPLES / "master-cv.md"))
+    run_id = store.create_run(candidate_id=candidate, out_dir=str(tmp_path), jobs=[])
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(RunRow)
+            .where(RunRow.id == run_id)
+            .values(created_at=datetime(2026, 11, 28, 20, 0, tzinfo=UTC))
+        )
+    tokyo_morning = datetime(2026, 11, 29, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert [run.id for run in todays_runs(store, tokyo_morning)] == [run_id]
+    assert todays_runs(store, tokyo_morning.astimezone(UTC)) == []

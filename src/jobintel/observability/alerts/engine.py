@@ -110,6 +110,24 @@ def _resolved(episode: StoredAlert | _Active, message: str) -> Condition:
     return Condition(rule=episode.rule, subject=episode.subject, firing=False, message=message)
 
 
+def _quiet_since(
+    episode: _Active,
+    cutoff: datetime,
+    sightings: dict[tuple[str, str], datetime | None] | None,
+) -> bool:
+    """True when one-shot ``episode`` was last seen by ``cutoff``, here or (``sightings``,
+    read from the guard events in the store) by any process sharing it: another process's
+    sightings keep the episode this one owns firing. Unknown sightings keep it firing."""
+    if episode.last_seen_at > cutoff:
+        return False
+    if sightings is None:
+        return False
+    seen = sightings.get((episode.rule, episode.subject))
+    if seen is not None and seen > episode.last_seen_at:
+        episode.last_seen_at = seen
+    return episode.last_seen_at <= cutoff
+
+
 def _quiet(episode: _Active) -> Condition:
     """The verdict that ends a one-shot ``episode`` after a repeat interval without it."""
     what = episode.rule.replace("_", " ")
@@ -279,7 +297,9 @@ class AlertEngine:
         self._guarded(handle)
 
     def tick(self) -> None:
-        """Advance time-based rules and send repeats that are due."""
+        """Advance time-based rules and send repeats that are due. Reads the store (for
+        one-shot episodes that went quiet here), so call it off the event loop."""
+        sightings = self._stored_sightings()
 
         def handle(now: datetime) -> None:
             pending, self._pending = self._pending, []
@@ -298,7 +318,7 @@ class AlertEngine:
             quiet = [
                 _quiet(a)
                 for a in self._active.values()
-                if a.rule in ONE_SHOT and a.owned and self._quiet_since(a, now - interval)
+                if a.rule in ONE_SHOT and a.owned and _quiet_since(a, now - interval, sightings)
             ]
             self._apply_all(quiet, now)
             for fingerprint, active in self._active.items():
@@ -314,22 +334,24 @@ class AlertEngine:
 
         self._guarded(handle)
 
-    def _quiet_since(self, episode: _Active, cutoff: datetime) -> bool:
-        """True when one-shot ``episode`` was last seen by ``cutoff``, here or (from the
-        guard events in the store) by any process sharing it: another process's sightings
-        keep the episode this one owns firing."""
-        if episode.last_seen_at > cutoff:
-            return False
-        if self._history is None:
-            return True
+    def _stored_sightings(self) -> dict[tuple[str, str], datetime | None] | None:
+        """For each owned one-shot episode that went quiet here, when any process sharing
+        the store last logged its guard event (None: unknown, the store failed). Read
+        without holding the lock, so a slow database never stalls the engine's inputs."""
+        with self._lock:
+            cutoff = self._clock() - timedelta(seconds=self._config.repeat_interval_s)
+            wanted = {
+                (a.rule, a.subject)
+                for a in self._active.values()
+                if a.rule in ONE_SHOT and a.owned and a.last_seen_at <= cutoff
+            }
+        if not wanted or self._history is None:
+            return {}
         try:
-            seen = self._history.last_guard_event_at(episode.rule, episode.subject)
+            return {key: self._history.last_guard_event_at(*key) for key in wanted}
         except Exception:
-            log.exception("could not read guard events; %s stays firing", episode.rule)
-            return False
-        if seen is not None and seen > episode.last_seen_at:
-            episode.last_seen_at = seen
-        return episode.last_seen_at <= cutoff
+            log.exception("could not read guard events; one-shot alerts stay firing")
+            return None
 
     def _budgets_ended(
         self, *, run_id: str | None = None, job_id: int | None = None

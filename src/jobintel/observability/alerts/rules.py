@@ -35,7 +35,8 @@ DEFAULT_SEVERITY: dict[str, Severity] = {
 }
 
 #: Rules about a one-off event: they fire, repeat while it recurs, and resolve once a repeat
-#: interval passes without it (the owning process decides; see ``AlertEngine.tick``).
+#: interval passes without it in any process (the owner decides, from the guard events in
+#: the store; see ``AlertEngine.tick``).
 ONE_SHOT: frozenset[str] = frozenset({"pricing_anomaly"})
 
 

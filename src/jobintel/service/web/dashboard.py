@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -23,13 +24,14 @@ router = APIRouter(include_in_schema=False)
 
 
 def todays_runs(store: Store, now: datetime) -> list[RunInfo]:
-    """Runs created on ``now``'s UTC calendar day, newest first."""
-    today = now.astimezone(UTC).date()
+    """Runs created on ``now``'s calendar day in ``now``'s time zone, newest first."""
+    zone = now.tzinfo or UTC
+    today = now.astimezone(zone).date()
     return [
         run
         for run in store.runs(limit=200)
         if (run.created_at if run.created_at.tzinfo else run.created_at.replace(tzinfo=UTC))
-        .astimezone(UTC)
+        .astimezone(zone)
         .date()
         == today
     ]
@@ -39,8 +41,9 @@ def todays_runs(store: Store, now: datetime) -> list[RunInfo]:
 async def dashboard(
     request: Request, principal: Reader, settings: SettingsDep, store: StoreDep
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
     limits = budget_limits(settings)
+    # "Today" is the budgets' day, as the day gauge and the ledger count it.
+    now = datetime.now(ZoneInfo(limits.timezone))
     runs = await asyncio.to_thread(todays_runs, store, now)
     ledger = CostLedger(store.engine)
     run_costs = {

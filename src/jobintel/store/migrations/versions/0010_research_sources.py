@@ -1,4 +1,8 @@
-"""research sources: the web sources of a company, reused when its summary failed
+"""research sources, and an index for the latest guard event of a kind and subject
+
+The web sources of a company are kept apart from its research, so a failed summary does
+not pay for the search again. The alert engine reads the latest guard event of a kind
+about a subject (a quiet spell of pricing anomalies across processes).
 
 Revision ID: 0010
 Revises: 0009
@@ -25,7 +29,9 @@ def upgrade() -> None:
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("key"),
     )
+    op.create_index("ix_guard_events_kind_subject_at", "guard_events", ["kind", "subject", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_guard_events_kind_subject_at", table_name="guard_events")
     op.drop_table("research_sources")
