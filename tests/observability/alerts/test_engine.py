@@ -558,8 +558,9 @@ def test_restored_run_bound_budget_alerts_resolve_on_the_first_tick(
 def test_guard_refusals_are_not_external_failures(
     store: Store, clock: FakeClock, sleep: FakeSleep
 ) -> None:
-    """Refusals made before sending (budget, price, an open breaker) never reach the
-    provider, so they do not count towards the external failure rate; provider errors do."""
+    """Refusals by jobintel's own guards (budget, price, an open breaker, the fetcher's
+    address guard) are not the provider failing, so they do not count towards the external
+    failure rate; provider errors do."""
 
     def call(outcome: str) -> CallRecord:
         return CallRecord(
@@ -569,7 +570,8 @@ def test_guard_refusals_are_not_external_failures(
 
     engine = _engine(AlertConfig(), store, clock, sleep)
     try:
-        for outcome in ["ok"] * 5 + ["BudgetExceeded", "PriceUnknown", "CircuitOpen"] * 5:
+        refusals = ["BudgetExceeded", "PriceUnknown", "CircuitOpen", "FetchRefused"]
+        for outcome in ["ok"] * 5 + refusals * 5:
             engine.on_call(call(outcome))
         assert engine.active() == []
         for _ in range(2):

@@ -90,14 +90,16 @@ def guard_conditions(event: GuardEvent) -> list[Condition]:
 
 BUDGET_RULES: frozenset[str] = frozenset({"budget_80", "budget_100"})
 
-#: Guard refusals made before anything was sent: the rate measures what the provider
-#: answered. An open breaker is ``breaker_open``'s alert; counting its fast refusals too
+#: Refusals by jobintel's own guards, made before anything was sent (or, for the web
+#: fetcher's address and size guard, before the page was taken): the rate measures what
+#: the provider answered. An open breaker is ``breaker_open``'s alert; counting its fast refusals too
 #: would re-fire the rate while the half-open probe proves the provider is back.
 #: Keep in step with ``JobintelExternalApiFailureRateHigh`` in deploy/prometheus/rules.
 NOT_SENT: frozenset[str] = frozenset(
     {
         "BudgetExceeded",
         "CircuitOpen",
+        "FetchRefused",
         "PriceUnknown",
         "RateLimitWaitExceeded",
         "ServiceNotConfigured",
