@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -39,39 +38,19 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from guard_overhead import MESSAGES, InstantChat, percentiles  # the sibling bench's own
 from jobintel.guard import CallMeta, Gateway
 from jobintel.guard.events import GuardEvent
 from jobintel.guard.policies import build_guard
 from jobintel.observability.metrics import Metrics
 from jobintel.observability.telemetry import Telemetry
 from jobintel.observability.tracing import Tracing, run_span, stage_span
-from jobintel.providers.base import ChatRequest, ChatResult, Message, Usage
+from jobintel.providers.base import ChatRequest
 from jobintel.settings import Settings, load_settings
 
-MESSAGES = (
-    Message(role="system", content="You judge job fit."),
-    Message(role="user", content="Posting: Python, PostgreSQL, Kubernetes. CV: 8 years Python."),
-)
 REQUEST = ChatRequest(model="gpt-4o-mini", messages=MESSAGES, max_tokens=64)
 META = CallMeta(run_id="bench", job_id=1, stage="fit", candidate_id=1)
 VARIANTS = ("bare", "metrics", "tracing", "tracing_sampled_out", "metrics_tracing")
-
-
-class InstantChat:
-    """A chat provider that answers at once, as a model with zero latency would."""
-
-    name = "openai"
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        return ChatResult(
-            text='{"fit": "good"}',
-            usage=Usage(input_tokens=42, output_tokens=7),
-            model=request.model,
-            finish_reason="stop",
-        )
-
-    async def aclose(self) -> None:
-        return None
 
 
 class DroppedSpans(SpanExporter):
@@ -142,14 +121,6 @@ async def timed(variant: Variant, n: int) -> list[float]:
             await gateway.call(META, "openai", REQUEST)
             samples.append((time.perf_counter() - started) * 1e6)
     return samples
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_us": round(statistics.median(ordered), 1),
-        "p99_us": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
-    }
 
 
 async def measure(calls: int, rounds: int, tmp: Path) -> tuple[dict[str, list[float]], int]:
