@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +36,7 @@ from tests.deploy.test_prometheus_rules import (
     dashboard_panels,
     grafana_to_promql,
 )
+from tests.loopback import free_port
 from tests.service.web.live_server import serve
 
 PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -53,13 +53,6 @@ def require_prometheus() -> str:
             "which provides it (or run `apt-get install -y prometheus`)"
         )
     return PROMETHEUS_BIN
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def scrape_config(directory: Path, service: str, token: str) -> Path:

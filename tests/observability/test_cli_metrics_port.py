@@ -18,16 +18,10 @@ from typer.testing import CliRunner
 from jobintel.cli import app
 from jobintel.simulator import SimulatorHandle
 from tests.conftest import EXAMPLES
+from tests.loopback import free_port
 
 POSTING = EXAMPLES / "postings" / "northwind-platform-lead.md"
 CV = EXAMPLES / "master-cv.md"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

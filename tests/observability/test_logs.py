@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ from jobintel.pipeline import PIPELINE
 from jobintel.settings import Settings, load_settings
 from jobintel.simulator import SimulatorHandle
 from tests.conftest import EXAMPLES
-from tests.observability.alerts.receivers import free_port, smtp_server, webhook_receiver
+from tests.loopback import free_port, serve_http
+from tests.observability.alerts.receivers import smtp_server, webhook_receiver
 from tests.service.api.conftest import CV, POSTINGS, running_api, service_settings
 
 POSTING = EXAMPLES / "postings" / "helio-data-engineer.txt"
@@ -202,16 +203,8 @@ def echo_provider() -> Iterator[EchoProvider]:
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    provider.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_http(Handler) as provider.url:
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _secrets(provider: str, slack: str, smtp_port: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from jobintel.observability import mark_worker_dead, prepare_multiprocess_dir
 from jobintel.observability.multiprocess import ENV, collecting_registry
 from jobintel.providers.base import Usage
 from tests.conftest import EXAMPLES
+from tests.loopback import free_port
 
 
 def _worker(calls: int, breaker_to: str) -> None:
@@ -106,13 +106,6 @@ def test_two_processes_aggregate_into_one_scrape(
     assert get("jobintel_external_calls_in_flight", {"service": "openai"}) == 1
     assert get("jobintel_external_calls_total", ok) == 5
     assert second != first
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_serve_refuses_a_multiproc_dir_that_is_a_file(

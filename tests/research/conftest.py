@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.loopback import serve_http
 
 PAGE = (
     b"<html><head><title>Acme Rockets</title></head><body><nav>Home | Jobs</nav>"
@@ -46,15 +47,8 @@ def loopback() -> Iterator[LoopbackServer]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LoopbackServer(url=f"http://127.0.0.1:{server.server_address[1]}", hits=hits)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(Handler) as url:
+        yield LoopbackServer(url=url, hits=hits)
 
 
 def fake_dns(table: dict[str, list[str]]) -> Callable[[str], Awaitable[list[str]]]:

@@ -25,8 +25,9 @@ from jobintel.observability.alerts import (
 )
 from jobintel.providers.base import Usage
 from jobintel.store import EventRecord, Store
+from tests.loopback import free_port
 from tests.observability.alerts.conftest import FakeClock, FakeSleep
-from tests.observability.alerts.receivers import free_port, webhook_receiver
+from tests.observability.alerts.receivers import webhook_receiver
 
 
 def _breaker(to: str, key: str = "openai") -> GuardEvent:

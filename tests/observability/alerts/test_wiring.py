@@ -17,7 +17,8 @@ from jobintel.observability.alerts import AlertHistory, StoredAlert
 from jobintel.simulator import SimulatorHandle
 from jobintel.store import Store
 from tests.conftest import EXAMPLES
-from tests.observability.alerts.receivers import free_port, smtp_server, webhook_receiver
+from tests.loopback import free_port
+from tests.observability.alerts.receivers import smtp_server, webhook_receiver
 from tests.service.api.conftest import CV, POSTINGS, running_api, service_settings
 
 POSTING = EXAMPLES / "postings" / "helio-data-engineer.txt"

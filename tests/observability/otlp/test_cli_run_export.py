@@ -17,7 +17,8 @@ from jobintel.settings import LLM_STAGES
 from jobintel.simulator import SimulatorHandle
 from jobintel.store import Store
 from tests.conftest import EXAMPLES
-from tests.observability.otlp.receiver import OtlpReceiver, ReceivedSpan, closed_port
+from tests.loopback import free_port
+from tests.observability.otlp.receiver import OtlpReceiver, ReceivedSpan
 
 API_KEY = "otlp-e2e-key-5d1e0b-never-printed"
 
@@ -149,7 +150,7 @@ def test_run_succeeds_when_the_receiver_is_down(
         tmp_path,
         {
             "JOBINTEL_TRACING_ENABLED": "true",
-            "JOBINTEL_OTLP_ENDPOINT": f"http://127.0.0.1:{closed_port()}",
+            "JOBINTEL_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
             "JOBINTEL_OTLP_HEADERS": f'{{"x-api-key": "{API_KEY}"}}',
             "JOBINTEL_OTLP_TIMEOUT_S": "0.5",
         },

@@ -12,8 +12,9 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
 from jobintel.errors import ConfigError
 from jobintel.observability.otlp import otlp_exporter, traces_endpoint
+from tests.loopback import free_port
 from tests.observability.otlp.conftest import SettingsFactory, write_spans
-from tests.observability.otlp.receiver import OtlpReceiver, closed_port
+from tests.observability.otlp.receiver import OtlpReceiver
 
 SECRET = "sk-otlp-7f3a9c-never-log-me"
 
@@ -185,7 +186,7 @@ def test_unreachable_receiver_never_raises_and_hides_secrets(
     raising, and the connection error it logs carries no header value."""
     exporter = otlp_exporter(
         make_settings(
-            otlp_endpoint=f"http://127.0.0.1:{closed_port()}",
+            otlp_endpoint=f"http://127.0.0.1:{free_port()}",
             otlp_headers={"x-api-key": SECRET},
             otlp_timeout_s=0.5,
         )

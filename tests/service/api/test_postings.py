@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLES
+from tests.loopback import serve_http
 from tests.service.api.conftest import POSTINGS, Api, running_api, service_settings
 
 TEXT = "# Platform Engineer — Acme Rockets\nLocation: Remote\n\nWe need Kubernetes and Go skills."
@@ -154,15 +154,8 @@ def job_page() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/jobs/sre"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(Handler) as url:
+        yield f"{url}/jobs/sre"
 
 
 async def test_a_url_posting_is_fetched_through_the_guard(tmp_path: Path, job_page: str) -> None:
