@@ -37,7 +37,8 @@ async def test_dead_provider_opens_the_breaker_and_the_batch_finishes_degraded(
         concurrency=8,
         retry_backoff_s=0.01,
         retry_max_backoff_s=0.02,
-        breaker_cooldown_s=0.2,
+        # Long enough that a stalled event loop does not turn a probe's retry into a probe.
+        breaker_cooldown_s=1.0,
         budget_run_usd=None,
         budget_day_usd=None,
         budget_month_usd=None,

@@ -34,7 +34,8 @@ def _settings(tmp_path: Path, sim: SimulatorHandle, **overrides: Any) -> Setting
         "research": "firecrawl",
         "firecrawl_base_url": sim.firecrawl_base_url,
         "firecrawl_api_key": "sim-key",
-        "llm_timeout_s": 1.0,
+        # Generous: a slow machine must not turn a normal answer into a timeout and a retry.
+        "llm_timeout_s": 30.0,
         "retry_backoff_s": 0.01,
         "retry_max_backoff_s": 0.05,
     }
@@ -154,8 +155,9 @@ async def test_a_transient_fault_is_retried_and_the_stage_still_uses_the_model(
     tmp_path: Path, simulator: SimulatorHandle, fault: str, error: str
 ) -> None:
     """One 5xx/timeout/malformed/truncated/429 answer costs a retry, not the LLM result."""
-    simulator.configure(fault_script=[fault], timeout_hold_s=3.0)
-    settings = _only_extract(tmp_path, simulator, llm_stream=fault == "truncate")
+    # The held answer outlasts the client's 3 s by far; the hold ends when the client hangs up.
+    simulator.configure(fault_script=[fault], timeout_hold_s=60.0)
+    settings = _only_extract(tmp_path, simulator, llm_stream=fault == "truncate", llm_timeout_s=3.0)
     summary, records, calls = await _run(settings)
     extract = records[summary.jobs[0].job_id]["extract"]
     assert (extract.status, extract.strategy) == ("succeeded", "llm:openai:gpt-4o-mini")

@@ -142,9 +142,9 @@ async def test_timeout_fault_raises_provider_timeout(
     simulator: SimulatorHandle, http: httpx.AsyncClient
 ) -> None:
     """A held request ends as ProviderTimeout at the request's own deadline, tried once."""
-    simulator.configure(fault_script=["timeout"], timeout_hold_s=5)
-    with pytest.raises(ProviderTimeout):
-        await _provider(simulator, http).complete(_request(stream=True, timeout_s=0.2))
+    simulator.configure(fault_script=["timeout"], timeout_hold_s=30)
+    with pytest.raises(ProviderTimeout, match=r"within 2s"):
+        await _provider(simulator, http).complete(_request(stream=True, timeout_s=2.0))
     assert simulator.stats().total_requests == 1
 
 

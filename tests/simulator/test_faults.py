@@ -104,13 +104,15 @@ def test_timeout_fault_holds_the_request_past_the_client_deadline(
     simulator: SimulatorHandle, http: httpx.Client
 ) -> None:
     """'timeout' holds the answer longer than the client waits; the next request is served."""
-    simulator.configure(fault_script=["timeout"], timeout_hold_s=5)
+    # The hold ends when the client hangs up, so a long one costs nothing; a client wait of
+    # 1 s leaves the server time to take the request even on a slow machine.
+    simulator.configure(fault_script=["timeout"], timeout_hold_s=30)
     with pytest.raises(httpx.ReadTimeout):
         http.post(
             f"{simulator.openai_base_url}/chat/completions",
             json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
             headers={"Authorization": "Bearer k"},
-            timeout=0.1,
+            timeout=1.0,
         )
     assert _chat(http, simulator).status_code == 200
     assert simulator.stats().faults == {"timeout": 1}
