@@ -54,6 +54,10 @@ class Reply:
     structured: bool
 
 
+#: What the simulated model says when a ``refusal`` fault makes it decline the task.
+REFUSAL = "I'm sorry, but I can't help with that request."
+
+
 def compose(call: ChatCall, *, invalid: bool, enforce_max_tokens: bool) -> Reply:
     """The model's reply to ``call``; ``invalid`` breaks it so it fails the schema."""
     structured = call.json_schema is not None or call.schema_name is not None

@@ -140,6 +140,8 @@ def _usage(answer: ChatAnswer) -> dict[str, Any]:
 
 
 def _stop_reason(answer: ChatAnswer) -> str:
+    if answer.fault == "refusal":
+        return "refusal"
     if answer.reply.finish == "length":
         return "max_tokens"
     return "tool_use" if answer.call.options.get("tool") else "end_turn"
@@ -147,7 +149,7 @@ def _stop_reason(answer: ChatAnswer) -> str:
 
 def _block(answer: ChatAnswer, *, full: bool) -> dict[str, Any]:
     tool = answer.call.options.get("tool")
-    if tool:
+    if tool and answer.fault != "refusal":
         value = answer.reply.value if isinstance(answer.reply.value, dict) and full else {}
         return {
             "type": "tool_use",

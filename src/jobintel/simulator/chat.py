@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jobintel.simulator.answers import ChatCall, Reply, ResponderFailed, compose
+from jobintel.simulator.answers import REFUSAL, ChatCall, Reply, ResponderFailed, compose
 from jobintel.simulator.faults import RETRY_AFTER_FAULTS, hold
 from jobintel.simulator.limits import LimitSnapshot
 from jobintel.simulator.state import SimulatorState
@@ -40,7 +40,8 @@ class ChatAnswer:
     output_tokens: int
     limits: LimitSnapshot
     request_id: str
-    #: "ok", or "malformed" / "truncate" to corrupt the response on the wire.
+    #: "ok", "malformed" / "truncate" to corrupt the response on the wire, or "refusal":
+    #: ``reply`` is the model declining, which each wire marks as its API does.
     fault: str
     cost_usd: float | None
 
@@ -98,9 +99,12 @@ async def serve_chat(state: SimulatorState, request: Request, wire: ChatWire) ->
         )
         return wire.error(429, message, headers)
     try:
-        reply = compose(
-            call, invalid=fault == "invalid", enforce_max_tokens=config.enforce_max_tokens
-        )
+        if fault == "refusal":
+            reply = Reply(text=REFUSAL, value=None, finish="stop", structured=False)
+        else:
+            reply = compose(
+                call, invalid=fault == "invalid", enforce_max_tokens=config.enforce_max_tokens
+            )
     except ResponderFailed as exc:
         log.exception("simulator responder failed")
         return wire.error(500, str(exc), {})
@@ -120,7 +124,7 @@ async def serve_chat(state: SimulatorState, request: Request, wire: ChatWire) ->
             output_tokens=output_tokens,
             limits=limits,
             request_id=ticket.request_id,
-            fault=fault if fault in ("malformed", "truncate") else "ok",
+            fault=fault if fault in ("malformed", "truncate", "refusal") else "ok",
             cost_usd=cost,
         )
     )

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Fault names a ``fault_script`` may hold besides an HTTP error status such as "503".
-FAULT_NAMES = frozenset({"ok", "timeout", "malformed", "truncate", "invalid"})
+FAULT_NAMES = frozenset({"ok", "timeout", "malformed", "truncate", "invalid", "refusal"})
 _STATUS = re.compile(r"\A[45]\d\d\Z")
 
 

@@ -115,7 +115,9 @@ def _head(answer: ChatAnswer, kind: str) -> dict[str, Any]:
 
 
 def _completion(answer: ChatAnswer) -> dict[str, Any]:
-    message = {"role": "assistant", "content": answer.reply.text, "refusal": None}
+    message: dict[str, Any] = {"role": "assistant", "content": answer.reply.text, "refusal": None}
+    if answer.fault == "refusal":
+        message.update(content=None, refusal=answer.reply.text)
     choice = {
         "index": 0,
         "message": message,
@@ -143,8 +145,9 @@ async def _events(answer: ChatAnswer) -> AsyncIterator[str]:
         for piece in pieces[: len(pieces) // 2]:
             yield chunk({"content": piece})
         return  # no finish_reason, no usage, no [DONE]: the connection just ends
+    field = "refusal" if answer.fault == "refusal" else "content"
     for piece in pieces:
-        yield chunk({"content": piece})
+        yield chunk({field: piece})
     yield chunk({}, answer.reply.finish)
     if include_usage:
         yield sse({**head, "choices": [], "usage": _usage(answer)})
