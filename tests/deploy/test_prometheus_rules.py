@@ -214,8 +214,9 @@ def test_grafana_provisioning_points_at_a_dashboard_folder() -> None:
 
 def test_external_failure_rule_leaves_out_the_same_refusals_as_the_in_process_rule() -> None:
     """The Prometheus rule and the in-process alert both ignore calls the guard refused before
-    sending (budget, price, rate-limit wait, no provider), so they fire on the same thing."""
-    from jobintel.observability.alerts.rules import NOT_SENT
+    sending (budget, price, rate-limit wait, no provider), and both count answered calls (a
+    success, a declined task) as no failure, so they fire on the same thing."""
+    from jobintel.observability.alerts.rules import ANSWERED, NOT_SENT
 
     rules = yaml.safe_load((PROMETHEUS / "rules" / "jobintel.rules.yml").read_text())
     (rule,) = [
@@ -224,21 +225,20 @@ def test_external_failure_rule_leaves_out_the_same_refusals_as_the_in_process_ru
         for r in group["rules"]
         if r.get("alert") == "JobintelExternalApiFailureRateHigh"
     ]
-    excluded = re.findall(r'outcome!~"([^"]+)"', rule["expr"])
-    assert len(excluded) == 3
-    for pattern in excluded:
-        assert set(pattern.split("|")) - {"ok"} == NOT_SENT
+    numerator, *denominators = re.findall(r'outcome!~"([^"]+)"', rule["expr"])
+    assert set(numerator.split("|")) == NOT_SENT | ANSWERED
+    assert [set(pattern.split("|")) for pattern in denominators] == [NOT_SENT, NOT_SENT]
 
 
 def test_dashboard_failure_ratio_counts_as_the_alert_and_shows_refusals_apart() -> None:
     """The dashboard's failure ratio leaves out the guard's refusals exactly as the alert
     does (so a line above 20% is what fires it); its second line is the refused share."""
-    from jobintel.observability.alerts.rules import NOT_SENT
+    from jobintel.observability.alerts.rules import ANSWERED, NOT_SENT
 
     (panel,) = [p for p in dashboard_panels() if p["title"].startswith("Failure and refusal")]
     failed, refused = (target["expr"] for target in panel["targets"])
-    excluded = re.findall(r'outcome!~"([^"]+)"', failed)
-    assert [set(pattern.split("|")) - {"ok"} for pattern in excluded] == [NOT_SENT, NOT_SENT]
-    assert "ok" in excluded[0].split("|")  # the numerator: failures only
+    numerator, denominator = re.findall(r'outcome!~"([^"]+)"', failed)
+    assert set(numerator.split("|")) == NOT_SENT | ANSWERED  # failures only
+    assert set(denominator.split("|")) == NOT_SENT
     (included,) = re.findall(r'outcome=~"([^"]+)"', refused)
     assert set(included.split("|")) == NOT_SENT

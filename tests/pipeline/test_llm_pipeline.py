@@ -176,6 +176,19 @@ async def test_a_rejected_request_is_not_retried_and_the_stage_degrades(
     assert [c.outcome for c in calls] == ["ProviderRejected"]
 
 
+async def test_a_model_that_declines_is_asked_once_and_the_stage_degrades(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    """A refusal is paid for once: no retry, no repair turn, then the deterministic strategy."""
+    simulator.configure(fault_script=["refusal", "refusal", "refusal"])
+    summary, records, calls = await _run(_only_extract(tmp_path, simulator))
+    extract = records[summary.jobs[0].job_id]["extract"]
+    assert (extract.status, extract.strategy) == ("degraded", "deterministic")
+    assert "ModelRefused" in (extract.reason or "") and "declined" in (extract.reason or "")
+    assert [(c.attempt, c.outcome) for c in calls] == [(1, "ModelRefused")]
+    assert calls[0].cost_usd > 0 and simulator.stats().total_requests == 1
+
+
 async def test_invalid_structured_answer_is_repaired_once(
     tmp_path: Path, simulator: SimulatorHandle
 ) -> None:

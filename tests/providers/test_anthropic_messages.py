@@ -21,6 +21,7 @@ from jobintel.providers.errors import (
     ProviderUnavailable,
 )
 from jobintel.simulator import SimulatorHandle, count_tokens
+from jobintel.simulator.answers import REFUSAL
 from tests.fakes import priced_guard
 
 KEY = "sk-ant-test-SECRET-0123456789"
@@ -91,6 +92,17 @@ async def test_structured_output_comes_from_the_forced_tool(
     result = await _provider(simulator, http).complete(_request(stream=stream, structured=True))
     Verdict.model_validate(json.loads(result.text))
     assert result.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_refusal_is_an_answer_with_its_reason_and_no_text(
+    simulator: SimulatorHandle, http: httpx.AsyncClient, stream: bool
+) -> None:
+    """stop_reason "refusal" is a delivered, paid answer: its words are the refusal, not text."""
+    simulator.configure(fault_script=["refusal"])
+    result = await _provider(simulator, http).complete(_request(stream=stream, structured=True))
+    assert (result.text, result.refusal) == ("", REFUSAL)
+    assert result.usage.output_tokens == simulator.stats().output_tokens == count_tokens(REFUSAL)
 
 
 @pytest.mark.parametrize("stream", [False, True])

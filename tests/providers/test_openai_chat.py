@@ -16,6 +16,7 @@ from jobintel.pipeline.llm import StageLLM
 from jobintel.prompts import Prompt
 from jobintel.providers.base import ChatRequest, Message, ModelRef
 from jobintel.providers.errors import (
+    ModelRefused,
     ProviderError,
     ProviderMalformed,
     ProviderRateLimited,
@@ -25,6 +26,7 @@ from jobintel.providers.errors import (
 )
 from jobintel.providers.openai_chat import OpenAIChat, parse_duration
 from jobintel.simulator import SimulatorConfig, SimulatorHandle, count_tokens
+from jobintel.simulator.answers import REFUSAL
 from tests.fakes import priced_guard
 
 KEY = "sk-test-SECRET-0123456789abcdef"
@@ -92,6 +94,17 @@ async def test_plain_answer_with_usage_and_rate_limit_info(
     assert limits.limit_tokens == 10_000
     assert limits.remaining_tokens == 10_000 - result.usage.total_tokens
     assert limits.reset_requests_s is not None and 0 < limits.reset_requests_s <= 60
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_refusal_is_an_answer_with_its_reason_and_no_text(
+    simulator: SimulatorHandle, http: httpx.AsyncClient, stream: bool
+) -> None:
+    """content null with a `refusal` (or refusal deltas) is a delivered, paid answer."""
+    simulator.configure(fault_script=["refusal"])
+    result = await _provider(simulator, http).complete(_request(stream=stream, structured=True))
+    assert (result.text, result.refusal) == ("", REFUSAL)
+    assert result.usage.output_tokens == simulator.stats().output_tokens == count_tokens(REFUSAL)
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -262,6 +275,43 @@ async def test_stage_llm_repairs_an_invalid_answer_via_the_simulator(
         verdict = await llm.structured(prompt, {"posting": "Needs Python."}, Verdict)
     assert isinstance(verdict, Verdict)
     assert len(llm.calls) == 2 and simulator.stats().faults == {"invalid": 1}
+
+
+async def test_stage_llm_falls_back_at_once_when_the_model_declines(
+    simulator: SimulatorHandle,
+) -> None:
+    """A refusal is asked once, not retried or repaired: ModelRefused names the route and the
+    model's words, and the attempt is booked as paid, under its own outcome."""
+    simulator.configure(fault_script=["refusal", "refusal", "refusal"])
+    prompt = Prompt(name="verdict", version=1, max_tokens=200, system="Judge.", user_template="Go.")
+    records: list[CallRecord] = []
+    client = httpx.AsyncClient(follow_redirects=False, timeout=None)
+    guard = priced_guard()
+    async with Gateway(
+        chat={"openai": _provider(simulator, client)}, http_client=client, guard=guard
+    ) as gateway:
+        gateway.observe(records.append)
+        llm = StageLLM(
+            gateway=gateway,
+            meta=CallMeta(stage="fit"),
+            route=ModelRef(provider="openai", model="sim-small"),
+        )
+        with pytest.raises(ModelRefused, match=r"openai:sim-small declined the fit task: I'm"):
+            await llm.structured(prompt, {"posting": "Needs Python."}, Verdict)
+    assert simulator.stats().total_requests == 1
+    [record] = records
+    # Priced from its usage at the test's prices (1 and 2 USD per million tokens).
+    usage = record.usage
+    assert (record.outcome, record.degraded, record.cost_source) == (
+        "ModelRefused",
+        True,
+        "override",
+    )
+    assert usage.output_tokens == count_tokens(REFUSAL) and usage.input_tokens > 0
+    assert record.cost_usd == Decimal(usage.input_tokens + 2 * usage.output_tokens) / 10**6
+    # The provider answered: its breaker heard a success, not a failure.
+    breakers = await guard.breaker.snapshot()
+    assert [(b.key, b.state, b.failures) for b in breakers] == [("openai:sim-small", "closed", 0)]
 
 
 def test_reset_durations_parse_like_openai_writes_them() -> None:

@@ -47,6 +47,7 @@ from jobintel.providers.base import (
     Usage,
 )
 from jobintel.providers.errors import (
+    ModelRefused,
     ProviderError,
     ProviderMalformed,
     ProviderRateLimited,
@@ -350,6 +351,9 @@ class Guard:
             amount, source, anomaly = cost.usd, cost.source, cost.anomaly
         except Exception as exc:  # pragma: no cover - pricing is pure; never lose a spend
             amount, source, anomaly = worst, "assumed_worst_case", f"pricing failed: {exc}"
+        # A refusal is a delivered, paid answer (the breaker hears success), but no use to
+        # the caller: it is booked apart, and the caller falls back without asking again.
+        refusal = result.refusal if isinstance(result, ChatResult) else None
         entry = LedgerEntry.with_usage(
             usage,
             service=service,
@@ -367,6 +371,15 @@ class Guard:
             breaker_state=state,
             anomaly=anomaly,
             request_id=getattr(result, "request_id", None),
+            **(
+                {}
+                if refusal is None
+                else {
+                    "outcome": ModelRefused.__name__,
+                    "degraded": True,
+                    "error": f"the model declined: {refusal}",
+                }
+            ),
         )
         await asyncio.shield(
             self._close_books(ticket, permit, key, held, amount, usage, result, entry)

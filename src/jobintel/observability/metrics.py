@@ -25,6 +25,7 @@ from jobintel.guard.ratelimit_types import RateLimitWaitExceeded
 from jobintel.observability.multiprocess import collecting_registry, multiprocess_dir
 from jobintel.providers.errors import (
     FetchRefused,
+    ModelRefused,
     ProviderMalformed,
     ProviderRateLimited,
     ProviderRejected,
@@ -61,6 +62,7 @@ CALL_OUTCOMES = (
             ProviderRejected,
             ProviderMalformed,
             FetchRefused,
+            ModelRefused,
             CircuitOpen,
             BudgetExceeded,
             RateLimitWaitExceeded,

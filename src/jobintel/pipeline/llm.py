@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from jobintel.errors import StrategyUnavailable
 from jobintel.guard import CallMeta, Gateway
 from jobintel.prompts import Prompt
+from jobintel.providers import ModelRefused
 from jobintel.providers.base import (
     ChatRequest,
     ChatResult,
@@ -122,6 +123,8 @@ class StageLLM:
         )
         result = await self.gateway.call(self.meta, self.route.provider, request)
         self.calls.append(result)
+        if result.refusal is not None:  # paid for; asking again would pay for it again
+            raise ModelRefused(str(self.route), self.meta.stage or "model", result.refusal)
         return result
 
     async def structured(

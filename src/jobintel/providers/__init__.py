@@ -18,6 +18,7 @@ from jobintel.providers.base import (
 )
 from jobintel.providers.errors import (
     FetchRefused,
+    ModelRefused,
     ProviderError,
     ProviderMalformed,
     ProviderRateLimited,
@@ -33,6 +34,7 @@ __all__ = [
     "FetchRefused",
     "Message",
     "ModelRef",
+    "ModelRefused",
     "Page",
     "ProviderError",
     "ProviderMalformed",

@@ -183,8 +183,11 @@ class AnthropicMessages:
         self, request: ChatRequest, got: _Collected, headers: Mapping[str, str]
     ) -> ChatResult:
         text = "".join(got.texts)
+        refusal = None
+        if got.stop_reason == "refusal":  # declined: whatever text came is its reason
+            refusal, text = text.strip() or "no reason given (stop_reason refusal)", ""
         tools = [i for i, name in got.tool_names.items() if name == request.schema_name]
-        if request.json_schema is not None and tools:
+        if refusal is None and request.json_schema is not None and tools:
             text = "".join(got.tool_json.get(tools[0], [])) or "{}"
             try:
                 text = json.dumps(json.loads(text))
@@ -209,6 +212,7 @@ class AnthropicMessages:
             finish_reason=_FINISH.get(got.stop_reason or "", got.stop_reason),
             rate_limit=rate_limit_info(headers),
             request_id=headers.get("request-id") or got.message_id,
+            refusal=refusal,
         )
 
 

@@ -100,6 +100,9 @@ class ChatResult:
     reported_cost_usd: Decimal | None = None
     rate_limit: RateLimitInfo | None = None
     request_id: str | None = None
+    #: What the model said instead of answering, when it declined the task. The answer is
+    #: still paid for; ``text`` is then empty and the caller raises ``ModelRefused``.
+    refusal: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -72,6 +72,23 @@ class FetchRefused(ProviderError):
     retryable = False
 
 
+class ModelRefused(StrategyUnavailable):
+    """The model answered, but declined the task (``ChatResult.refusal``).
+
+    Not a provider failure: the answer was delivered and paid for, the breaker counts it a
+    success, and asking again would only pay for the same refusal, so the stage falls back
+    at once. The guard books such an answer under this class's name.
+    """
+
+    #: Most characters of the model's own words kept in the message.
+    REASON_CHARS = 300
+
+    def __init__(self, route: str, task: str, refusal: str) -> None:
+        self.route = route
+        reason = " ".join(refusal.split())[: self.REASON_CHARS]
+        super().__init__(f"{route} declined the {task} task: {reason}")
+
+
 def never_sent(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) failed before the request left this machine.
 

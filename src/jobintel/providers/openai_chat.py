@@ -106,12 +106,12 @@ class OpenAIChat:
         if not completion.choices or completion.usage is None:
             raise ProviderMalformed(self.name, "the answer has no choices or no usage")
         choice = completion.choices[0]
-        if choice.message.content is None:
-            refusal = choice.message.refusal
-            why = f": the model refused{self._errors.detail(refusal)}" if refusal else ""
-            raise ProviderMalformed(self.name, f"the answer has no text content{why}")
+        refusal = choice.message.refusal
+        if choice.message.content is None and not refusal:
+            raise ProviderMalformed(self.name, "the answer has no text content")
         return ChatResult(
-            text=choice.message.content,
+            text=choice.message.content or "",
+            refusal=refusal or None,
             usage=_usage(completion.usage),
             model=completion.model or request.model,
             finish_reason=choice.finish_reason,
@@ -125,6 +125,7 @@ class OpenAIChat:
             **self._options(request), stream=True, stream_options={"include_usage": True}
         )
         parts: list[str] = []
+        refused: list[str] = []
         finish: str | None = None
         usage: CompletionUsage | None = None
         model, response_id = request.model, None
@@ -135,6 +136,8 @@ class OpenAIChat:
                 for choice in chunk.choices:
                     if choice.delta is not None and choice.delta.content:
                         parts.append(choice.delta.content)
+                    if choice.delta is not None and choice.delta.refusal:
+                        refused.append(choice.delta.refusal)
                     finish = choice.finish_reason or finish
         if finish is None:
             raise ProviderMalformed(self.name, "the stream ended early, without a finish reason")
@@ -144,6 +147,7 @@ class OpenAIChat:
         headers = stream.response.headers
         return ChatResult(
             text="".join(parts),
+            refusal="".join(refused) or None,
             usage=_usage(usage) if usage is not None else Usage(),
             model=model,
             finish_reason=finish,

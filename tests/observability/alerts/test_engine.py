@@ -582,6 +582,31 @@ def test_guard_refusals_are_not_external_failures(
         engine.close()
 
 
+def test_a_declined_task_is_an_answered_call_not_a_failure(
+    store: Store, clock: FakeClock, sleep: FakeSleep
+) -> None:
+    """A model refusing the task (ModelRefused) was answered: it counts among the calls, as
+    in the Prometheus rule's denominator, but not among the failures."""
+
+    def call(outcome: str) -> CallRecord:
+        return CallRecord(
+            meta=CallMeta(), service="openai", operation="chat", model="m", attempt=1,
+            usage=Usage(), cost_usd=Decimal(0), latency_s=0.0, outcome=outcome,
+        )  # fmt: skip
+
+    engine = _engine(AlertConfig(), store, clock, sleep)
+    try:
+        # 2 failures in 10 answered calls is 20%, not above the threshold. Counting the
+        # refusals as failures (6 of 10) or leaving them out (2 of 6) would both fire.
+        for outcome in ["ok"] * 4 + ["ModelRefused"] * 4 + ["ProviderUnavailable"] * 2:
+            engine.on_call(call(outcome))
+        assert engine.active() == []
+        engine.on_call(call("ProviderUnavailable"))  # 3 of 11
+        assert engine.active() == ["external_failure_rate:openai"]
+    finally:
+        engine.close()
+
+
 def test_two_processes_sharing_a_store_notify_once(
     store: Store, clock: FakeClock, sleep: FakeSleep
 ) -> None:

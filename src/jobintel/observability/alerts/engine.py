@@ -36,6 +36,7 @@ from jobintel.observability.alerts.channels import Channel, Notification, Notifi
 from jobintel.observability.alerts.config import AlertConfig
 from jobintel.observability.alerts.dispatch import CLOSE_TIMEOUT_S, Claim, Dispatcher, Job
 from jobintel.observability.alerts.rules import (
+    ANSWERED,
     BUDGET_RULES,
     DEFAULT_SEVERITY,
     NOT_SENT,
@@ -291,7 +292,7 @@ class AlertEngine:
             return  # a guard refusal, not the provider failing
 
         def handle(now: datetime) -> None:
-            self._external.add(record.service, record.outcome != "ok", now)
+            self._external.add(record.service, record.outcome not in ANSWERED, now)
             self._apply_all(self._external.conditions(now), now)
 
         self._guarded(handle)

@@ -106,6 +106,11 @@ NOT_SENT: frozenset[str] = frozenset(
     }
 )
 
+#: Outcomes of calls the provider answered: a model declining the task (``ModelRefused``)
+#: is its choice about the content, not the API failing, so it is not a failure either.
+#: Keep in step with the numerator of ``JobintelExternalApiFailureRateHigh``.
+ANSWERED: frozenset[str] = frozenset({"ok", "ModelRefused"})
+
 
 def budget_scope_ends_with(
     subject: str,
