@@ -249,6 +249,60 @@ def _seniority(jd: ExtractedJD, cv: MasterCV) -> tuple[float, int, int]:
     return 0.6 * years_score + 0.4 * level, have, need
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    """The fit score's parts that come from the CV's facts, whoever judges the requirements.
+
+    Every strategy scores with ``score``: the rules and a model differ only in how they
+    judge the weighted requirement coverage, so their scores are on one scale.
+    """
+
+    posting_skills: int
+    have_skills: int
+    seniority: float
+    have_years: int
+    need_years: int
+
+    def skills_coverage(self, requirement_coverage: float) -> float:
+        """Share of the posting's skills in the CV (the requirement coverage if it lists none)."""
+        if not self.posting_skills:
+            return requirement_coverage
+        return self.have_skills / self.posting_skills
+
+    def score(self, requirement_coverage: float) -> int:
+        """The 0–100 score for ``requirement_coverage`` (0–1); 80 % of the evidence is 100."""
+        raw = (
+            _W_REQUIREMENTS * requirement_coverage
+            + _W_SKILLS * self.skills_coverage(requirement_coverage)
+            + _W_SENIORITY * self.seniority
+        )
+        return max(0, min(100, round(100 * raw / _FULL_FIT)))
+
+    def explain(self, requirement_coverage: float) -> str:
+        """The parts behind ``score``, as the rationale states them."""
+        skills = self.skills_coverage(requirement_coverage)
+        return (
+            f"weighted requirement coverage {round(100 * requirement_coverage)}%; "
+            f"{self.have_skills} of {self.posting_skills} posting skills in the CV "
+            f"({round(100 * skills)}%); {self.have_years} years of experience vs "
+            f"{self.need_years} expected (seniority match {round(100 * self.seniority)}%)"
+        )
+
+
+def score_parts(jd: ExtractedJD, cv: MasterCV) -> ScoreParts:
+    """The skills and seniority parts of the fit score of ``cv`` for ``jd``."""
+    cv_skills = cv_skill_set(cv)
+    posting_skills = list(dict.fromkeys(jd.technical_skills))
+    seniority, have_years, need_years = _seniority(jd, cv)
+    return ScoreParts(
+        posting_skills=len(posting_skills),
+        have_skills=sum(1 for s in posting_skills if s.lower() in cv_skills),
+        seniority=seniority,
+        have_years=have_years,
+        need_years=need_years,
+    )
+
+
 def assess_fit(jd: ExtractedJD, pains: PainPoints, cv: MasterCV) -> FitAssessment:
     """How well ``cv`` fits ``jd``: evidence per requirement, keyword coverage and score."""
     units = evidence_units(cv)
@@ -262,29 +316,20 @@ def assess_fit(jd: ExtractedJD, pains: PainPoints, cv: MasterCV) -> FitAssessmen
     )
     req_cov = credit / total_w if total_w else 0.0
 
-    cv_skills = cv_skill_set(cv)
-    posting_skills = list(dict.fromkeys(jd.technical_skills))
-    have_skills = [s for s in posting_skills if s.lower() in cv_skills]
-    skills_cov = len(have_skills) / len(posting_skills) if posting_skills else req_cov
-
-    seniority, have_years, need_years = _seniority(jd, cv)
-
     keywords = list(dict.fromkeys([*jd.top_keywords, *jd.technical_skills]))
     cv_terms = term_union([cv_text(cv)])
+    cv_skills = cv_skill_set(cv)
     matched = tuple(k for k in keywords if _keyword_present(k, cv_skills, cv_terms))
     missing = tuple(k for k in keywords if k not in matched)
     kw_pct = round(100.0 * len(matched) / len(keywords), 1) if keywords else 0.0
 
-    raw = _W_REQUIREMENTS * req_cov + _W_SKILLS * skills_cov + _W_SENIORITY * seniority
-    score = max(0, min(100, round(100 * raw / _FULL_FIT)))
+    parts = score_parts(jd, cv)
+    score = parts.score(req_cov)
     counts = {s: sum(1 for row in matrix if row.status == s) for s in ("met", "partial", "gap")}
     rationale = (
         f"Fit {score}/100: {counts['met']} of {len(matrix)} requirements met, "
         f"{counts['partial']} partial, {counts['gap']} gaps "
-        f"(weighted requirement coverage {round(100 * req_cov)}%); "
-        f"{len(have_skills)} of {len(posting_skills)} posting skills in the CV "
-        f"({round(100 * skills_cov)}%); {have_years} years of experience vs "
-        f"{need_years} expected (seniority match {round(100 * seniority)}%). "
+        f"({parts.explain(req_cov)}). "
         f"Keyword coverage {kw_pct:g}% is reported separately and not part of the score."
     )
     return FitAssessment(
