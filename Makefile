@@ -46,11 +46,13 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/offline_pipeline.py
 	$(BIN)/python bench/extraction_quality.py
+	$(BIN)/python bench/fit_scale.py
 	$(BIN)/python bench/tokens_per_job.py
 	$(BIN)/python bench/budget_overshoot.py
 	$(BIN)/python bench/ratelimit_utilization.py
 	$(BIN)/python bench/guard_overhead.py
 	$(BIN)/python bench/service_load.py
+	$(BIN)/python bench/observability_overhead.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) $(OUT) .pytest_cache .mypy_cache .ruff_cache

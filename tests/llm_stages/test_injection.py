@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jobintel.analysis.extraction import extract_jd
+from jobintel.analysis.fit import score_parts
 from jobintel.analysis.injection import looks_like_instruction
 from jobintel.analysis.matching import evidence_units
 from jobintel.analysis.text import clean_text
@@ -150,7 +151,8 @@ async def test_injected_instructions_cannot_change_what_the_stages_guarantee(
     assert [row.status for row in fit.matrix].count("met") == 1
     reqs = requirements(jd, pains)
     earned = sum(r.weight * CREDIT[row.status] for r, row in zip(reqs, fit.matrix, strict=True))
-    assert fit.score == round(100 * earned / sum(r.weight for r in reqs)) < 100
+    coverage = earned / sum(r.weight for r in reqs)
+    assert fit.score == score_parts(jd, ctx.cv).score(coverage) < 100
     assert fit.rationale.startswith(f"Fit {fit.score}/100")
 
     people = results["people"]

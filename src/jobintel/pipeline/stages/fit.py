@@ -4,13 +4,21 @@ The LLM strategy shows the model the posting's key requirements by number and th
 master-CV evidence most relevant to them by id, and asks for one status per requirement
 with the ids that back it. Code does the rest: an id the model was not shown is dropped,
 a "met" or "partial" left with no evidence becomes a gap, the evidence text is the CV's
-own, and the 0–100 score is computed from the statuses:
+own, and the 0–100 score is computed from the statuses. The model judges only the
+weighted requirement coverage
 
-    score = 100 × Σ weight × credit / Σ weight,  credit: met 1, partial 0.5, gap 0
+    coverage = Σ weight × credit / Σ weight,  credit: met 1, partial 0.7, gap 0.15
 
 with the kind weights of the deterministic matrix (qualification 3, responsibility 2,
-skill 1.5; ×1.5 when a pain point quotes the requirement). Keyword coverage and the
-matched and missing keywords are the deterministic ones, reported apart from the score.
+skill 1.5; ×1.5 when a pain point quotes the requirement); the score is the deterministic
+formula on that coverage (``jobintel.analysis.fit.ScoreParts``: with the posting's skills
+in the CV and the seniority match, 80 % of the weighted evidence is a full fit). The
+credits are near what the rules' graded evidence gives a row of each status on average
+(a weak match still earns a gap some credit there), chosen so that a model judging as the
+rules did scores as they do, for a good-fit and a poor-fit CV alike (``bench/fit_scale.py``
+measures it on the shared samples). Both strategies thus score on one scale, and a job
+whose fit stage degraded ranks fairly among jobs a model scored. Keyword coverage and the matched and missing
+keywords are the deterministic ones, reported apart from the score.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from jobintel.analysis.fit import assess_fit
+from jobintel.analysis.fit import assess_fit, score_parts
 from jobintel.analysis.matching import EvidenceUnit, best_matches, evidence_units
 from jobintel.models import (
     EvidenceLink,
@@ -37,7 +45,10 @@ from jobintel.prompts import load_prompt
 MAX_REQUIREMENTS = 12
 MAX_EVIDENCE = 10
 MAX_LINKS = 3
-CREDIT = {"met": 1.0, "partial": 0.5, "gap": 0.0}
+#: Coverage credit per status, on the deterministic matrix's scale (see the module doc).
+CREDIT = {"met": 1.0, "partial": 0.7, "gap": 0.15}
+#: The strength a model-backed evidence link reports (the rules report their match score).
+LINK_SCORE = {"met": 1.0, "partial": 0.5}
 KIND_WEIGHT = {"qualification": 3.0, "responsibility": 2.0, "skill": 1.5, "nice_to_have": 1.0}
 PAIN_BOOST = 1.5
 _QUALIFICATIONS = 6
@@ -123,7 +134,7 @@ def _row(
     # A status the model cannot back with evidence it was shown is a gap.
     status = judgment.status if ids else "gap"
     links = (
-        tuple(EvidenceLink(bullet_id=i, text=shown[i].text, score=CREDIT[status]) for i in ids)
+        tuple(EvidenceLink(bullet_id=i, text=shown[i].text, score=LINK_SCORE[status]) for i in ids)
         if status != "gap"
         else ()
     )
@@ -154,28 +165,48 @@ def merge(
         else:
             gap = RequirementEvidence(requirement=req.text, kind=req.kind, status="gap")
             rows.append(fallback.get((req.text, req.kind), gap))
-    total = sum(r.weight for r in reqs)
-    earned = sum(r.weight * CREDIT[row.status] for r, row in zip(reqs, rows, strict=True))
-    score = round(100 * earned / total) if total else 0
+    coverage = requirement_coverage(reqs, rows)
+    parts = score_parts(jd, cv)
+    score = parts.score(coverage)
     return FitAssessment(
         matrix=tuple(rows),
         keyword_coverage_pct=base.keyword_coverage_pct,
         matched_keywords=base.matched_keywords,
         missing_keywords=base.missing_keywords,
         score=score,
-        rationale=_rationale(score, rows, len(reqs) - len(judged), answer.rationale, base),
+        rationale=_rationale(
+            score,
+            rows,
+            len(reqs) - len(judged),
+            answer.rationale,
+            base,
+            parts.explain(coverage),
+        ),
     )
 
 
+def requirement_coverage(reqs: list[Requirement], rows: list[RequirementEvidence]) -> float:
+    """The weighted share (0–1) of ``reqs`` that ``rows`` (one status each) cover."""
+    total = sum(r.weight for r in reqs)
+    earned = sum(r.weight * CREDIT[row.status] for r, row in zip(reqs, rows, strict=True))
+    return earned / total if total else 0.0
+
+
 def _rationale(
-    score: int, rows: list[RequirementEvidence], skipped: int, note: str, base: FitAssessment
+    score: int,
+    rows: list[RequirementEvidence],
+    skipped: int,
+    note: str,
+    base: FitAssessment,
+    scored: str,
 ) -> str:
     """How the score was reached, the model's one sentence, and the separate keyword number."""
     counts = {s: sum(1 for row in rows if row.status == s) for s in CREDIT}
     parts = [
         f"Fit {score}/100: {counts['met']} of {len(rows)} key requirements met, "
         f"{counts['partial']} partial, {counts['gap']} gaps, judged against CV evidence "
-        "(met counts 1, partial 0.5, weighted by requirement kind)."
+        "(met counts 1, partial 0.7, a gap 0.15 as in the rules' graded evidence, weighted "
+        f"by requirement kind; {scored})."
     ]
     if skipped:
         parts.append(
