@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,8 +15,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from jobintel.models import CompanyResearch, Signal
-from jobintel.store import ResearchCache, SourceCache, Store, company_key
+from jobintel.processes import this_host
+from jobintel.store import ResearchCache, ResearchLease, SourceCache, Store, company_key
 from jobintel.store.research_cache import StoredSources
+from jobintel.store.tables import ResearchLeaseRow
+from tests.research import lease_worker
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -167,3 +174,84 @@ def test_source_cache_keeps_sources_per_company_with_their_service_and_age(
         service="http", sources=SOURCES[:1], fetched_at=clock.now
     )
     assert sources.get("acme rockets", max_age=timedelta(0)) is None
+
+
+def _opened(backend: str, request: pytest.FixtureRequest) -> Store:
+    opened: Store = request.getfixturevalue("store" if backend == "sqlite" else "pg_store")
+    return opened
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_one_holder_per_company_until_it_gives_the_lease_up(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """One lease per company key (any spelling); a release frees it for the next process,
+    and only the holder's own release counts."""
+    engine = _opened(backend, request).engine
+    ttl = timedelta(minutes=5)
+    first = ResearchLease(engine, "Acme Rockets Inc.", ttl=ttl)
+    second = ResearchLease(engine, "ACME rockets", ttl=ttl)
+    assert first.acquire() is True
+    assert second.acquire() is False
+    assert ResearchLease(engine, "Globex", ttl=ttl).acquire() is True  # another company
+    second.release()  # not its lease: nothing happens
+    assert second.acquire() is False
+    first.release()
+    assert second.acquire() is True
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_lapsed_lease_is_taken_over(backend: str, request: pytest.FixtureRequest) -> None:
+    """Past its TTL a lease goes to the next process, and the old holder's late release
+    leaves the new holder's lease alone."""
+    engine = _opened(backend, request).engine
+    clock = Clock(T0)
+    old = ResearchLease(engine, "Acme", ttl=timedelta(minutes=5), clock=clock)
+    new = ResearchLease(engine, "Acme", ttl=timedelta(minutes=5), clock=clock)
+    assert old.acquire()
+    clock.now = T0 + timedelta(minutes=4, seconds=59)
+    assert not new.acquire()
+    clock.now = T0 + timedelta(minutes=5)
+    assert new.acquire()
+    old.release()
+    assert not ResearchLease(engine, "Acme", ttl=timedelta(minutes=5), clock=clock).acquire()
+
+
+def test_a_lease_whose_process_died_on_this_host_is_taken_over(store: Store) -> None:
+    """A holder that is gone from this host blocks no one until the TTL: its lease is free."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True)  # fmt: skip
+    dead = int(child.stdout)
+    live = os.getppid()  # this test's parent process: alive, and not this process
+    with store.engine.begin() as conn:
+        for company, pid in (("Acme", dead), ("Globex", live)):
+            conn.execute(
+                ResearchLeaseRow.__table__.insert().values(
+                    key=company_key(company),
+                    owner=f"{this_host()}:{pid}:feedbeef",
+                    expires_at=datetime.now(UTC) + timedelta(hours=1),
+                )
+            )
+    assert ResearchLease(store.engine, "Acme", ttl=timedelta(minutes=5)).acquire()
+    assert not ResearchLease(store.engine, "Globex", ttl=timedelta(minutes=5)).acquire()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_processes_racing_for_one_company_get_one_lease(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Four processes released at once on one database: exactly one takes the lease."""
+    url = _opened(backend, request).engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    results = context.Queue()
+    racers = [
+        context.Process(target=lease_worker.race_for_the_lease, args=(url, start, results))
+        for _ in range(4)
+    ]
+    for racer in racers:
+        racer.start()
+    taken = sorted(results.get(timeout=120) for _ in racers)
+    for racer in racers:
+        racer.join(timeout=60)
+    assert [racer.exitcode for racer in racers] == [0, 0, 0, 0]
+    assert taken == [False, False, False, True]

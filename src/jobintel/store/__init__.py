@@ -9,13 +9,14 @@ from jobintel.store.repository import (
     StageRecord,
     Store,
 )
-from jobintel.store.research_cache import ResearchCache, SourceCache, company_key
+from jobintel.store.research_cache import ResearchCache, ResearchLease, SourceCache, company_key
 
 __all__ = [
     "ArtifactRecord",
     "EventRecord",
     "JobInfo",
     "ResearchCache",
+    "ResearchLease",
     "RunInfo",
     "SourceCache",
     "StageRecord",

@@ -4,13 +4,16 @@
 The key is the company name normalised (case, punctuation and legal suffixes dropped),
 so "Acme, Inc." and "ACME" share one entry. ``single_flight`` gives one asyncio lock per
 company and database within a process: hold it around check, research and put, and a
-second job for the same company waits for the first and then reads its entry.
+second job for the same company waits for the first and then reads its entry. Across
+processes sharing the database, a ``ResearchLease`` does the same: one holds it while it
+researches, the others poll for its entry (or for the lease to end, or to lapse).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import unicodedata
 import weakref
 from collections.abc import Callable
@@ -19,14 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from jobintel.models import CompanyResearch
-from jobintel.store.tables import ResearchCacheRow, ResearchSourcesRow, utcnow
+from jobintel.processes import pid_alive, this_host, this_owner
+from jobintel.store.tables import ResearchCacheRow, ResearchLeaseRow, ResearchSourcesRow, utcnow
 
-__all__ = ["ResearchCache", "SourceCache", "company_key"]
+__all__ = ["ResearchCache", "ResearchLease", "SourceCache", "company_key"]
 
 _LEGAL_SUFFIXES = frozenset({
     "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp", "plc", "corp", "corporation",
@@ -129,8 +133,8 @@ class StoredSources:
 class SourceCache:
     """The web sources fetched for a company (title, URL and excerpt of each), kept so a
     job whose summary failed leaves them for the next one: a paid search is made once per
-    ``research_ttl_days`` however often the model call after it fails (in one process;
-    two processes researching one company at once may both search)."""
+    ``research_ttl_days`` however often the model call after it fails (processes sharing
+    the database take turns through a ``ResearchLease``)."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._rows = _CompanyRows(engine, ResearchSourcesRow, "sources", clock)
@@ -188,3 +192,70 @@ class ResearchCache:
             lock = asyncio.Lock()
             locks[ident] = lock
         return lock
+
+
+class ResearchLease:
+    """Leave to research one company, shared by every process using the database.
+
+    ``acquire`` inserts the company's row and says whether it did: the one process that
+    did researches, the others wait (the company stage polls the research cache meanwhile).
+    A lease lapses at ``expires_at`` (``ttl`` after it was taken, so a holder on another
+    host that died blocks no one for long), and one whose process is gone from this host
+    is taken over at once. ``release`` deletes only this lease's own row.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        company: str,
+        *,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.key = company_key(company)
+        self.owner = f"{this_owner()}:{secrets.token_hex(4)}"
+        self._ttl = ttl
+        self._clock = clock
+
+    def acquire(self) -> bool:
+        """Take the lease if no live holder has it; True when this process now holds it."""
+        now = self._clock()
+        try:
+            with self._sessions() as session, session.begin():
+                row = session.get(ResearchLeaseRow, self.key)
+                if row is not None:
+                    if not self._lapsed(row, now):
+                        return False
+                    session.execute(
+                        delete(ResearchLeaseRow).where(
+                            ResearchLeaseRow.key == self.key, ResearchLeaseRow.owner == row.owner
+                        )
+                    )
+                    session.flush()
+                session.add(
+                    ResearchLeaseRow(key=self.key, owner=self.owner, expires_at=now + self._ttl)
+                )
+        except IntegrityError:
+            return False  # another process inserted it first
+        return True
+
+    def release(self) -> None:
+        """Give the lease up (only if this process still holds it)."""
+        with self._sessions() as session, session.begin():
+            session.execute(
+                delete(ResearchLeaseRow).where(
+                    ResearchLeaseRow.key == self.key, ResearchLeaseRow.owner == self.owner
+                )
+            )
+
+    @staticmethod
+    def _lapsed(row: ResearchLeaseRow, now: datetime) -> bool:
+        expires_at = row.expires_at
+        if expires_at.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= now:
+            return True
+        host, _, rest = row.owner.partition(":")
+        pid = rest.partition(":")[0]
+        return host == this_host() and pid.isdigit() and not pid_alive(int(pid))

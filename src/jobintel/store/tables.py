@@ -155,6 +155,18 @@ class ResearchSourcesRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ResearchLeaseRow(Base):
+    """Who is researching a company right now, across every process sharing the database:
+    the others wait for that research instead of paying for the same search."""
+
+    __tablename__ = "research_leases"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: "host:pid:token": the pid tells a lease whose process died on this host.
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 from jobintel.store import alert_tables as _alert_tables  # noqa: E402, F401
 from jobintel.store import auth_tables as _auth_tables  # noqa: E402, F401
 from jobintel.store import budget_tables as _budget_tables  # noqa: E402, F401
