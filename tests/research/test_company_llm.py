@@ -22,7 +22,7 @@ from jobintel.providers.firecrawl import FireCrawl
 from jobintel.providers.web import WebFetcher
 from jobintel.settings import Settings
 from jobintel.simulator.responders import ResponderInput, extract_data, find_responder
-from jobintel.store import ResearchCache, SourceCache, Store
+from jobintel.store import ResearchCache, ResearchLease, SourceCache, Store
 from jobintel.store.tables import utcnow
 from tests.fakes import FAST_RETRY, ScriptedChat, priced_guard
 from tests.research.conftest import fake_dns
@@ -310,6 +310,55 @@ async def test_concurrent_jobs_for_one_company_research_it_once(
     assert len(server.queries) == 1
     assert len(setup.chat.requests) == 1
     assert results[0].summary == results[1].summary
+
+
+async def test_a_job_waits_for_the_research_another_process_is_doing(
+    firecrawl_setup: tuple[FireCrawlServer, Research],
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While another process holds the company's lease, the job waits and then uses that
+    process's research: no search, no model call."""
+    monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
+    server, setup = firecrawl_setup
+    other = ResearchLease(store.engine, "ACME Rockets", ttl=timedelta(minutes=5))
+    assert other.acquire()
+    job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
+    await asyncio.sleep(0.2)
+    assert not job.done() and server.queries == []
+    theirs = company.deterministic(setup.ctx(tmp_path, settings, store)).model_copy(
+        update={"summary": "Researched by the other process.", "offline": False}
+    )
+    ResearchCache(store.engine).put("Acme Rockets", theirs, service="firecrawl")
+    result = await asyncio.wait_for(job, timeout=30)
+    assert result.summary == "Researched by the other process."
+    assert server.queries == [] and setup.chat.requests == []
+    other.release()
+
+
+async def test_a_job_researches_when_the_other_process_gives_up(
+    firecrawl_setup: tuple[FireCrawlServer, Research],
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A holder that releases the lease without research (its summary failed) hands the
+    work on: the waiting job researches, and its own lease is gone when it is done."""
+    monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
+    server, setup = firecrawl_setup
+    other = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
+    assert other.acquire()
+    job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
+    await asyncio.sleep(0.2)
+    assert not job.done()
+    other.release()
+    result = await asyncio.wait_for(job, timeout=30)
+    assert result.offline is False and len(server.queries) == 1
+    assert len(setup.chat.requests) == 1
+    assert ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5)).acquire()
 
 
 async def test_expired_cache_entry_is_researched_again(

@@ -5,7 +5,8 @@
 names it), asks the model for a short summary and typed signals that cite sources by
 index, and maps those indexes to URLs in code. Research is cached per company in the
 store (``research_ttl_days``) and shared across jobs; concurrent jobs for one company
-research it once.
+research it once, in one process (a lock) and across processes sharing the database (a
+lease in the store: the others wait for the holder's research).
 
 When web research fails (or is off, or no company site is known) the model summarises
 the posting alone and the result says ``offline``: the user still gets a written summary,
@@ -17,6 +18,7 @@ than paying for the search again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -24,13 +26,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobintel.analysis.research import company_display_name, offline_company_research
 from jobintel.errors import StrategyUnavailable
 from jobintel.models import CompanyResearch, Posting, Signal
 from jobintel.pipeline.stage import StageContext, StageSpec
 from jobintel.prompts import load_prompt
-from jobintel.store import ResearchCache, SourceCache, company_key
+from jobintel.store import ResearchCache, ResearchLease, SourceCache, company_key
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,11 @@ class WebSource:
     text: str
 
 
+#: How long one process may hold a company's research before another takes over (it
+#: gives the lease up as soon as it is done; this only bounds a holder that died elsewhere).
+LEASE_TTL = timedelta(minutes=5)
+#: How often a process waiting for another's research looks for it.
+LEASE_POLL_S = 0.5
 _SEARCH_LIMIT = 3
 _SOURCE_CHARS = 600
 _POSTING_CHARS = 700
@@ -96,13 +104,51 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         cached = cache.get(posting.company, max_age=ttl)
         if cached is not None:
             return _with_posting_facts(cached, posting)
-        stored = SourceCache(ctx.store.engine)
-        sources, service, fetched_at = await _cached_web_sources(ctx, posting, name, stored, ttl)
-        research = await _summarise(ctx, posting, name, sources)
-        if service is not None:
-            # As old as its sources: research is never served past their TTL.
-            cache.put(posting.company, research, service=service, fetched_at=fetched_at)
+        lease = ResearchLease(ctx.store.engine, posting.company, ttl=LEASE_TTL)
+        cached = await _wait_for_lease(lease, cache, posting.company, ttl)
+        if cached is not None:  # another process researched it meanwhile
+            return _with_posting_facts(cached, posting)
+        try:
+            stored = SourceCache(ctx.store.engine)
+            found = await _cached_web_sources(ctx, posting, name, stored, ttl)
+            sources, service, fetched_at = found
+            research = await _summarise(ctx, posting, name, sources)
+            if service is not None:
+                # As old as its sources: research is never served past their TTL.
+                cache.put(posting.company, research, service=service, fetched_at=fetched_at)
+        finally:
+            await _release(lease)
         return _with_posting_facts(research, posting)
+
+
+async def _wait_for_lease(
+    lease: ResearchLease, cache: ResearchCache, company: str, ttl: timedelta
+) -> CompanyResearch | None:
+    """Hold ``lease`` (None), or the research another process put while this one waited.
+
+    The wait ends when the holder's research appears, when it gives the lease up (its
+    research failed: this process tries, reusing any sources it stored) or when the lease
+    lapses. If the database cannot say, research goes ahead without a lease.
+    """
+    while True:
+        try:
+            if await asyncio.to_thread(lease.acquire):
+                return None
+            await asyncio.sleep(LEASE_POLL_S)
+            cached = await asyncio.to_thread(cache.get, company, max_age=ttl)
+        except SQLAlchemyError:
+            log.warning("research lease for %s unavailable; researching anyway", company)
+            return None
+        if cached is not None:
+            return cached
+
+
+async def _release(lease: ResearchLease) -> None:
+    try:
+        await asyncio.shield(asyncio.to_thread(lease.release))
+    except SQLAlchemyError:
+        # It lapses on its own after LEASE_TTL; waiters then go ahead.
+        log.warning("could not release the research lease for %s", lease.key, exc_info=True)
 
 
 async def _cached_web_sources(
