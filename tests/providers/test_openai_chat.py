@@ -108,6 +108,38 @@ async def test_a_refusal_is_an_answer_with_its_reason_and_no_text(
 
 
 @pytest.mark.parametrize("stream", [False, True])
+async def test_a_content_filter_stop_is_a_refusal(stream: bool) -> None:
+    """finish_reason content_filter (Azure, OpenRouter) with no refusal field is a refusal
+    too: a paid answer to fall back from, not a malformed one to pay for again."""
+    usage = {"prompt_tokens": 12, "completion_tokens": 0, "total_tokens": 12}
+    head = {"id": "c1", "created": 1, "model": "sim-small"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if not stream:
+            message = {"role": "assistant", "content": None}
+            choice = {"index": 0, "message": message, "finish_reason": "content_filter"}
+            body = {**head, "object": "chat.completion", "choices": [choice], "usage": usage}
+            return httpx.Response(200, json=body)
+        chunk = {**head, "object": "chat.completion.chunk"}
+        stop = {"index": 0, "delta": {}, "finish_reason": "content_filter"}
+        events = [
+            {**chunk, "choices": [{"index": 0, "delta": {"role": "assistant"}}]},
+            {**chunk, "choices": [stop]},
+            {**chunk, "choices": [], "usage": usage},
+        ]
+        text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        provider = OpenAIChat(
+            name="openai", base_url="https://api.test/v1", api_key=KEY, http_client=client
+        )
+        result = await provider.complete(_request(stream=stream, structured=True))
+    assert result.text == "" and result.usage.input_tokens == 12
+    assert result.refusal is not None and "content_filter" in result.refusal
+
+
+@pytest.mark.parametrize("stream", [False, True])
 async def test_json_schema_request_gets_a_valid_structured_answer(
     simulator: SimulatorHandle, http: httpx.AsyncClient, stream: bool
 ) -> None:

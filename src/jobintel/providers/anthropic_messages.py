@@ -184,8 +184,9 @@ class AnthropicMessages:
     ) -> ChatResult:
         text = "".join(got.texts)
         refusal = None
-        if got.stop_reason == "refusal":  # declined: whatever text came is its reason
-            refusal, text = text.strip() or "no reason given (stop_reason refusal)", ""
+        if got.stop_reason == "refusal":
+            # Text before the stop is a partial answer, not a reason: it is dropped.
+            refusal, text = "the model declined (stop_reason refusal)", ""
         tools = [i for i, name in got.tool_names.items() if name == request.schema_name]
         if refusal is None and request.json_schema is not None and tools:
             text = "".join(got.tool_json.get(tools[0], [])) or "{}"

@@ -106,7 +106,7 @@ class OpenAIChat:
         if not completion.choices or completion.usage is None:
             raise ProviderMalformed(self.name, "the answer has no choices or no usage")
         choice = completion.choices[0]
-        refusal = choice.message.refusal
+        refusal = choice.message.refusal or _filtered(choice.finish_reason)
         if choice.message.content is None and not refusal:
             raise ProviderMalformed(self.name, "the answer has no text content")
         return ChatResult(
@@ -147,7 +147,7 @@ class OpenAIChat:
         headers = stream.response.headers
         return ChatResult(
             text="".join(parts),
-            refusal="".join(refused) or None,
+            refusal="".join(refused) or _filtered(finish),
             usage=_usage(usage) if usage is not None else Usage(),
             model=model,
             finish_reason=finish,
@@ -155,6 +155,13 @@ class OpenAIChat:
             rate_limit=rate_limit_info(headers),
             request_id=headers.get("x-request-id") or response_id,
         )
+
+
+def _filtered(finish_reason: str | None) -> str | None:
+    """The refusal a content filter's stop stands for (Azure, OpenRouter), else None."""
+    if finish_reason == "content_filter":
+        return "the provider's content filter stopped the answer (finish_reason content_filter)"
+    return None
 
 
 def _message(message: Message) -> ChatCompletionMessageParam:
