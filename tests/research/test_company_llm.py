@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -359,6 +361,77 @@ async def test_a_job_researches_when_the_other_process_gives_up(
     assert result.offline is False and len(server.queries) == 1
     assert len(setup.chat.requests) == 1
     assert ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5)).acquire()
+
+
+async def test_with_research_off_no_job_waits_for_a_lease(
+    tmp_path: Path, settings: Settings, store: Store
+) -> None:
+    """With nothing to search there is nothing to share: a job does not wait for another
+    process's lease on the company, and takes none."""
+    other = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
+    assert other.acquire()
+    answer = {"summary": "Acme Rockets builds reusable rockets.", "signals": []}
+    setup = Research(ScriptedChat([answer]), httpx.AsyncClient(), {})
+    async with setup.gateway:
+        result = await asyncio.wait_for(company.llm(setup.ctx(tmp_path, settings, store)), 30)
+    assert result.offline is True and len(setup.chat.requests) == 1
+    other.release()
+    assert ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5)).acquire()
+
+
+async def test_a_cancelled_job_leaves_no_lease_behind(
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A job cancelled while it takes the lease, or while it researches holding it, gives the
+    lease up: the next job for the company does not wait for it to lapse."""
+    searching = asyncio.Event()
+
+    async def hanging_search(request: httpx.Request) -> httpx.Response:
+        searching.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(hanging_search))
+    firecrawl = FireCrawl(base_url="https://fc.test", api_key="fc-key", http_client=http)
+    setup = Research(ScriptedChat([ANSWER]), http, {"firecrawl": firecrawl})
+    taken = ResearchLease.acquire
+    acquired = threading.Event()
+
+    def slow_acquire(lease: ResearchLease) -> bool:
+        time.sleep(0.3)  # the job is cancelled while this thread is still taking it
+        try:
+            return taken(lease)
+        finally:
+            acquired.set()
+
+    def free() -> bool:
+        probe = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
+        took = probe.acquire()
+        probe.release()
+        return took
+
+    async with setup.gateway:
+        with monkeypatch.context() as patch:
+            patch.setattr(ResearchLease, "acquire", slow_acquire)
+            job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
+            await asyncio.sleep(0.05)
+            job.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await job
+        # The thread took the lease after the cancellation; it must not be left behind.
+        assert await asyncio.to_thread(acquired.wait, 30)
+        assert free()
+
+        job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
+        await asyncio.wait_for(searching.wait(), 30)
+        assert not free()  # held while it researches
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        assert free()
 
 
 async def test_expired_cache_entry_is_researched_again(

@@ -217,6 +217,26 @@ def test_a_lapsed_lease_is_taken_over(backend: str, request: pytest.FixtureReque
     assert not ResearchLease(engine, "Acme", ttl=timedelta(minutes=5), clock=clock).acquire()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_renewed_lease_lasts_and_a_lost_one_says_so(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Renewing pushes the end a TTL past now; a holder whose lease was taken over learns it
+    on its next renewal."""
+    engine = _opened(backend, request).engine
+    clock = Clock(T0)
+    holder = ResearchLease(engine, "Acme", ttl=timedelta(minutes=1), clock=clock)
+    other = ResearchLease(engine, "Acme", ttl=timedelta(minutes=1), clock=clock)
+    assert holder.acquire() and holder.held
+    clock.now = T0 + timedelta(seconds=50)
+    assert holder.renew() is True
+    clock.now = T0 + timedelta(seconds=100)  # past the first end, before the renewed one
+    assert not other.acquire()
+    clock.now = T0 + timedelta(seconds=111)
+    assert other.acquire()
+    assert holder.renew() is False and not holder.held
+
+
 def test_a_lease_whose_process_died_on_this_host_is_taken_over(store: Store) -> None:
     """A holder that is gone from this host blocks no one until the TTL: its lease is free."""
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True)  # fmt: skip

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -199,9 +199,10 @@ class ResearchLease:
 
     ``acquire`` inserts the company's row and says whether it did: the one process that
     did researches, the others wait (the company stage polls the research cache meanwhile).
-    A lease lapses at ``expires_at`` (``ttl`` after it was taken, so a holder on another
-    host that died blocks no one for long), and one whose process is gone from this host
-    is taken over at once. ``release`` deletes only this lease's own row.
+    The holder ``renew``s it while it works; a lease not renewed lapses at ``expires_at``
+    (``ttl`` after it was taken or last renewed, so a holder on another host that died
+    blocks no one for long), and one whose process is gone from this host is taken over
+    at once. ``release`` deletes only this lease's own row.
     """
 
     def __init__(
@@ -212,11 +213,14 @@ class ResearchLease:
         ttl: timedelta,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.key = company_key(company)
         self.owner = f"{this_owner()}:{secrets.token_hex(4)}"
         self._ttl = ttl
         self._clock = clock
+        #: Whether this process holds the lease (as far as it knows: it may have lapsed).
+        self.held = False
 
     def acquire(self) -> bool:
         """Take the lease if no live holder has it; True when this process now holds it."""
@@ -238,7 +242,19 @@ class ResearchLease:
                 )
         except IntegrityError:
             return False  # another process inserted it first
+        self.held = True
         return True
+
+    def renew(self) -> bool:
+        """Push the lease's end ``ttl`` past now; False if this process no longer holds it."""
+        query = (
+            update(ResearchLeaseRow)
+            .where(ResearchLeaseRow.key == self.key, ResearchLeaseRow.owner == self.owner)
+            .values(expires_at=self._clock() + self._ttl)
+        )
+        with self._engine.begin() as conn:
+            self.held = conn.execute(query).rowcount == 1
+        return self.held
 
     def release(self) -> None:
         """Give the lease up (only if this process still holds it)."""
@@ -248,6 +264,7 @@ class ResearchLease:
                     ResearchLeaseRow.key == self.key, ResearchLeaseRow.owner == self.owner
                 )
             )
+        self.held = False
 
     @staticmethod
     def _lapsed(row: ResearchLeaseRow, now: datetime) -> bool:

@@ -19,14 +19,15 @@ than paying for the search again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import SQLAlchemyError
 
 from jobintel.analysis.research import company_display_name, offline_company_research
 from jobintel.errors import StrategyUnavailable
@@ -61,9 +62,10 @@ class WebSource:
     text: str
 
 
-#: How long one process may hold a company's research before another takes over (it
-#: gives the lease up as soon as it is done; this only bounds a holder that died elsewhere).
-LEASE_TTL = timedelta(minutes=5)
+#: How long a company's research lease lasts unless its holder renews it: the holder
+#: renews it every third of this while it works and gives it up when done, so this only
+#: bounds how long a holder that died on another host keeps the others waiting.
+LEASE_TTL = timedelta(seconds=60)
 #: How often a process waiting for another's research looks for it.
 LEASE_POLL_S = 0.5
 _SEARCH_LIMIT = 3
@@ -100,6 +102,11 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         sources, _service = await _web_sources(ctx, posting, name)
         return _with_posting_facts(await _summarise(ctx, posting, name, sources), posting)
     cache = ResearchCache(ctx.store.engine)
+    if not _searches(ctx, posting):
+        # No web research, so nothing to cache and no one to wait for: only reuse.
+        cached = cache.get(posting.company, max_age=ttl)
+        research = cached or await _summarise(ctx, posting, name, [])
+        return _with_posting_facts(research, posting)
     async with cache.single_flight(posting.company):
         cached = cache.get(posting.company, max_age=ttl)
         if cached is not None:
@@ -108,7 +115,7 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         cached = await _wait_for_lease(lease, cache, posting.company, ttl)
         if cached is not None:  # another process researched it meanwhile
             return _with_posting_facts(cached, posting)
-        try:
+        async with _holding(lease):
             stored = SourceCache(ctx.store.engine)
             found = await _cached_web_sources(ctx, posting, name, stored, ttl)
             sources, service, fetched_at = found
@@ -116,9 +123,13 @@ async def llm(ctx: StageContext) -> CompanyResearch:
             if service is not None:
                 # As old as its sources: research is never served past their TTL.
                 cache.put(posting.company, research, service=service, fetched_at=fetched_at)
-        finally:
-            await _release(lease)
         return _with_posting_facts(research, posting)
+
+
+def _searches(ctx: StageContext, posting: Posting) -> bool:
+    """Whether ``_web_sources`` would ask a research service about ``posting``'s company."""
+    services = ctx.research.services if ctx.research is not None else ()
+    return "firecrawl" in services or ("http" in services and company_website(posting) is not None)
 
 
 async def _wait_for_lease(
@@ -132,21 +143,64 @@ async def _wait_for_lease(
     """
     while True:
         try:
-            if await asyncio.to_thread(lease.acquire):
+            if await _acquire(lease):
                 return None
             await asyncio.sleep(LEASE_POLL_S)
             cached = await asyncio.to_thread(cache.get, company, max_age=ttl)
-        except SQLAlchemyError:
-            log.warning("research lease for %s unavailable; researching anyway", company)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning(
+                "research lease for %s unavailable; researching anyway", company, exc_info=True
+            )
             return None
         if cached is not None:
             return cached
 
 
+async def _acquire(lease: ResearchLease) -> bool:
+    """``lease.acquire`` on a worker thread. Cancelled meanwhile, the thread still finishes
+    (a thread cannot be stopped); a lease it took is then given up, not left to lapse."""
+    attempt = asyncio.ensure_future(asyncio.to_thread(lease.acquire))
+    try:
+        return await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            if await attempt:
+                await _release(lease)
+        raise
+
+
+@contextlib.asynccontextmanager
+async def _holding(lease: ResearchLease) -> AsyncIterator[None]:
+    """Keep ``lease`` renewed while the body researches; give it up afterwards, whatever
+    happens (a failure, a cancellation). A lease never taken (no database) is left alone."""
+    if not lease.held:
+        yield
+        return
+    renewing = asyncio.create_task(_renew(lease))
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        await _release(lease)
+
+
+async def _renew(lease: ResearchLease) -> None:
+    while True:
+        await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+        try:
+            if not await asyncio.to_thread(lease.renew):
+                log.warning("the research lease for %s lapsed while held", lease.key)
+                return
+        except Exception:
+            log.warning("could not renew the research lease for %s", lease.key, exc_info=True)
+
+
 async def _release(lease: ResearchLease) -> None:
     try:
         await asyncio.shield(asyncio.to_thread(lease.release))
-    except SQLAlchemyError:
+    except Exception:
         # It lapses on its own after LEASE_TTL; waiters then go ahead.
         log.warning("could not release the research lease for %s", lease.key, exc_info=True)
 
