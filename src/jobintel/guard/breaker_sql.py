@@ -25,7 +25,7 @@ from jobintel.guard.breaker_rules import (
     apply_outcome,
 )
 from jobintel.guard.events import EventSink, ignore_events
-from jobintel.guard.ratelimit_sql import insert_ignoring_conflict, locked_transaction
+from jobintel.guard.sql_transactions import insert_ignoring_conflict, locked_transaction
 from jobintel.store.limiter_tables import BreakerCallRow, BreakerStateRow
 
 STATES: Table = BreakerStateRow.__table__  # type: ignore[assignment]

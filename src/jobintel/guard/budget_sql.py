@@ -57,6 +57,7 @@ from jobintel.guard.budget_types import (
     process_holder,
 )
 from jobintel.guard.events import EventSink, GuardEvent, ignore_events
+from jobintel.guard.sql_transactions import locked_transaction
 from jobintel.store.budget_tables import BudgetReservationRow, BudgetScopeRow
 
 SCOPES = cast(Table, BudgetScopeRow.__table__)
@@ -315,15 +316,11 @@ class SqlBudgets:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self._local, self._engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take the write lock now, not at the first write: two readers that both
-                # saw room in the budget must not both go on to spend it.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
+        # Two readers that both saw room in a budget must not both go on to spend it.
+        with self._local, locked_transaction(self._engine) as conn:
+            if conn.dialect.name != "sqlite":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
             yield conn
-            conn.commit()
 
     async def _finish(self, reservation: Reservation, actual: Decimal, tokens: int) -> None:
         check_tokens(tokens)

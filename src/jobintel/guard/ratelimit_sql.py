@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from jobintel.guard.events import EventSink, ignore_events
 from jobintel.guard.ratelimit import RateLimiter, Sleep
@@ -31,6 +29,7 @@ from jobintel.guard.ratelimit_types import (
     Waiting,
 )
 from jobintel.guard.ratelimit_window import WindowEntry, phantoms, plan
+from jobintel.guard.sql_transactions import insert_ignoring_conflict, locked_transaction
 from jobintel.providers.base import RateLimitInfo
 from jobintel.store.limiter_tables import (
     RateLimitDailyRow,
@@ -47,26 +46,6 @@ DAILY: Table = RateLimitDailyRow.__table__  # type: ignore[assignment]
 #: A waiter re-checks the state at least every poll interval (0.5 s); one that has not
 #: for this long belongs to a process that died, and loses its place in the queue.
 WAITER_TTL_S = 10.0
-
-
-@contextmanager
-def locked_transaction(engine: Engine) -> Iterator[Connection]:
-    """A write transaction that holds SQLite's write lock from its first statement."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-
-
-def insert_ignoring_conflict(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
-    """Insert a row unless one with the same primary key exists (SQLite or PostgreSQL)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
 
 class SqlLimiterState:
