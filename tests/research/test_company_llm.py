@@ -363,6 +363,25 @@ async def test_a_job_researches_when_the_other_process_gives_up(
     assert ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5)).acquire()
 
 
+async def test_a_job_stops_waiting_for_a_holder_that_takes_too_long(
+    firecrawl_setup: tuple[FireCrawlServer, Research],
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A live holder that never finishes holds no one for longer than LEASE_MAX_WAIT: the
+    job then researches itself."""
+    monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
+    monkeypatch.setattr(company, "LEASE_MAX_WAIT", timedelta(seconds=0.1))
+    server, setup = firecrawl_setup
+    stuck = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
+    assert stuck.acquire()
+    result = await asyncio.wait_for(company.llm(setup.ctx(tmp_path, settings, store)), 30)
+    assert result.offline is False and len(server.queries) == 1
+    stuck.release()
+
+
 async def test_with_research_off_no_job_waits_for_a_lease(
     tmp_path: Path, settings: Settings, store: Store
 ) -> None:
@@ -419,6 +438,8 @@ async def test_a_cancelled_job_leaves_no_lease_behind(
             job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
             await asyncio.sleep(0.05)
             job.cancel()
+            await asyncio.sleep(0)
+            job.cancel()  # twice, as a run's stop and then the server's shutdown would
             with pytest.raises(asyncio.CancelledError):
                 await job
         # The thread took the lease after the cancellation; it must not be left behind.

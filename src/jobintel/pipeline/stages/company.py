@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +70,8 @@ class WebSource:
 LEASE_TTL = timedelta(seconds=60)
 #: How often a process waiting for another's research looks for it.
 LEASE_POLL_S = 0.5
+#: How long a job waits for a live holder's research before researching itself.
+LEASE_MAX_WAIT = timedelta(minutes=10)
 _SEARCH_LIMIT = 3
 _SOURCE_CHARS = 600
 _POSTING_CHARS = 700
@@ -102,7 +106,7 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         sources, _service = await _web_sources(ctx, posting, name)
         return _with_posting_facts(await _summarise(ctx, posting, name, sources), posting)
     cache = ResearchCache(ctx.store.engine)
-    if not _searches(ctx, posting):
+    if ctx.research is None or not ctx.research.services:
         # No web research, so nothing to cache and no one to wait for: only reuse.
         cached = cache.get(posting.company, max_age=ttl)
         research = cached or await _summarise(ctx, posting, name, [])
@@ -126,12 +130,6 @@ async def llm(ctx: StageContext) -> CompanyResearch:
         return _with_posting_facts(research, posting)
 
 
-def _searches(ctx: StageContext, posting: Posting) -> bool:
-    """Whether ``_web_sources`` would ask a research service about ``posting``'s company."""
-    services = ctx.research.services if ctx.research is not None else ()
-    return "firecrawl" in services or ("http" in services and company_website(posting) is not None)
-
-
 async def _wait_for_lease(
     lease: ResearchLease, cache: ResearchCache, company: str, ttl: timedelta
 ) -> CompanyResearch | None:
@@ -139,11 +137,18 @@ async def _wait_for_lease(
 
     The wait ends when the holder's research appears, when it gives the lease up (its
     research failed: this process tries, reusing any sources it stored) or when the lease
-    lapses. If the database cannot say, research goes ahead without a lease.
+    lapses. If the database cannot say, or a live holder is still at it after
+    ``LEASE_MAX_WAIT``, research goes ahead without a lease.
     """
+    deadline = time.monotonic() + LEASE_MAX_WAIT.total_seconds()
     while True:
         try:
             if await _acquire(lease):
+                return await _recheck(lease, cache, company, ttl)
+            if time.monotonic() > deadline:
+                log.warning(
+                    "still waiting for another process's research on %s; researching too", company
+                )
                 return None
             await asyncio.sleep(LEASE_POLL_S)
             cached = await asyncio.to_thread(cache.get, company, max_age=ttl)
@@ -158,16 +163,56 @@ async def _wait_for_lease(
             return cached
 
 
+async def _recheck(
+    lease: ResearchLease, cache: ResearchCache, company: str, ttl: timedelta
+) -> CompanyResearch | None:
+    """With ``lease`` just taken: the research its last holder stored just before letting
+    go (the lease given back), else None (kept, to research with)."""
+    try:
+        cached = await asyncio.to_thread(cache.get, company, max_age=ttl)
+    except asyncio.CancelledError:
+        await _release(lease)
+        raise
+    except Exception:
+        log.warning("could not read the research cache for %s", company, exc_info=True)
+        return None
+    if cached is not None:
+        await _release(lease)
+    return cached
+
+
 async def _acquire(lease: ResearchLease) -> bool:
-    """``lease.acquire`` on a worker thread. Cancelled meanwhile, the thread still finishes
-    (a thread cannot be stopped); a lease it took is then given up, not left to lapse."""
-    attempt = asyncio.ensure_future(asyncio.to_thread(lease.acquire))
+    """``lease.acquire`` on a worker thread. A thread cannot be stopped: if this task is
+    cancelled meanwhile (once or more), the lease the thread takes is given back, by the
+    thread itself when it finishes later, so none is left to lapse."""
+    lock = threading.Lock()
+    abandoned = took = False
+
+    def take() -> bool:
+        nonlocal took
+        taken = lease.acquire()
+        with lock:
+            if not abandoned:
+                took = taken
+                return taken
+        if taken:
+            try:
+                lease.release()
+            except Exception:
+                log.warning(
+                    "could not give back the research lease for %s", lease.key, exc_info=True
+                )
+        return False
+
+    attempt = asyncio.ensure_future(asyncio.to_thread(take))
     try:
         return await asyncio.shield(attempt)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            if await attempt:
-                await _release(lease)
+        with lock:
+            abandoned = True
+            give_back = took
+        if give_back:  # the thread finished first: give the lease back from here
+            await _release(lease)
         raise
 
 
