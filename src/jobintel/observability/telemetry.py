@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -180,11 +181,28 @@ class Telemetry:
                 log.exception("alert rules could not be evaluated")
 
     def close(self) -> None:
-        """Evaluate once more, deliver what is queued, export the spans, release resources."""
+        """Evaluate once more, deliver what is queued, export the spans, release resources.
+
+        Alerts and spans are flushed side by side: a stuck alert channel and an unreachable
+        trace endpoint each have their own bound, and exit waits for the longer, not both.
+        """
+        spans = None
+        if self.tracing is not None:
+            spans = threading.Thread(
+                target=self._close_tracing, name="jobintel-span-export", daemon=True
+            )
+            spans.start()
         try:
             if self.alerts is not None:
                 self.tick()
                 self.alerts.close()
         finally:
-            if self.tracing is not None:
-                self.tracing.close()
+            if spans is not None:
+                spans.join()
+
+    def _close_tracing(self) -> None:
+        assert self.tracing is not None
+        try:
+            self.tracing.close()
+        except Exception:
+            log.exception("the last spans could not be exported")
