@@ -314,6 +314,13 @@ async def test_concurrent_jobs_for_one_company_research_it_once(
     assert results[0].summary == results[1].summary
 
 
+def _held_elsewhere(store: Store, company_name: str) -> ResearchLease:
+    """The company's research lease, taken as another live process would hold it."""
+    lease = ResearchLease(store.engine, company_name, ttl=timedelta(minutes=5))
+    assert lease.acquire()
+    return lease
+
+
 async def test_a_job_waits_for_the_research_another_process_is_doing(
     firecrawl_setup: tuple[FireCrawlServer, Research],
     tmp_path: Path,
@@ -325,8 +332,7 @@ async def test_a_job_waits_for_the_research_another_process_is_doing(
     process's research: no search, no model call."""
     monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
     server, setup = firecrawl_setup
-    other = ResearchLease(store.engine, "ACME Rockets", ttl=timedelta(minutes=5))
-    assert other.acquire()
+    other = _held_elsewhere(store, "ACME Rockets")
     job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
     await asyncio.sleep(0.2)
     assert not job.done() and server.queries == []
@@ -351,8 +357,7 @@ async def test_a_job_researches_when_the_other_process_gives_up(
     work on: the waiting job researches, and its own lease is gone when it is done."""
     monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
     server, setup = firecrawl_setup
-    other = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
-    assert other.acquire()
+    other = _held_elsewhere(store, "Acme Rockets")
     job = asyncio.create_task(company.llm(setup.ctx(tmp_path, settings, store)))
     await asyncio.sleep(0.2)
     assert not job.done()
@@ -375,8 +380,7 @@ async def test_a_job_stops_waiting_for_a_holder_that_takes_too_long(
     monkeypatch.setattr(company, "LEASE_POLL_S", 0.01)
     monkeypatch.setattr(company, "LEASE_MAX_WAIT", timedelta(seconds=0.1))
     server, setup = firecrawl_setup
-    stuck = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
-    assert stuck.acquire()
+    stuck = _held_elsewhere(store, "Acme Rockets")
     result = await asyncio.wait_for(company.llm(setup.ctx(tmp_path, settings, store)), 30)
     assert result.offline is False and len(server.queries) == 1
     stuck.release()
@@ -387,8 +391,7 @@ async def test_with_research_off_no_job_waits_for_a_lease(
 ) -> None:
     """With nothing to search there is nothing to share: a job does not wait for another
     process's lease on the company, and takes none."""
-    other = ResearchLease(store.engine, "Acme Rockets", ttl=timedelta(minutes=5))
-    assert other.acquire()
+    other = _held_elsewhere(store, "Acme Rockets")
     answer = {"summary": "Acme Rockets builds reusable rockets.", "signals": []}
     setup = Research(ScriptedChat([answer]), httpx.AsyncClient(), {})
     async with setup.gateway:

@@ -71,6 +71,14 @@ def _dead_owner() -> str:
     return f"{socket.gethostname()}:{proc.pid}"
 
 
+def _call(outcome: str, *, service: str = "openai") -> CallRecord:
+    """One call attempt to ``service`` that ended with ``outcome``, as the gateway reports it."""
+    return CallRecord(
+        meta=CallMeta(), service=service, operation="chat", model="m", attempt=1,
+        usage=Usage(), cost_usd=Decimal(0), latency_s=0.1, outcome=outcome,
+    )  # fmt: skip
+
+
 def _engine(config: AlertConfig, store: Store, clock: FakeClock, sleep: FakeSleep) -> AlertEngine:
     return AlertEngine(config, engine=store.engine, clock=clock, sleep=sleep)
 
@@ -236,18 +244,12 @@ def test_external_failure_rate_per_service(
 ) -> None:
     """Call attempts failing more than 20% (the Prometheus threshold) fire for that service only."""
 
-    def call(service: str, outcome: str) -> CallRecord:
-        return CallRecord(
-            meta=CallMeta(), service=service, operation="chat", model="m", attempt=1,
-            usage=Usage(), cost_usd=Decimal(0), latency_s=0.1, outcome=outcome,
-        )  # fmt: skip
-
     engine = _engine(AlertConfig(), store, clock, sleep)
     try:
         for outcome in ("ok", "ok", "ok", "ok", "ProviderTimeout"):  # 20%: not above
-            engine.on_call(call("anthropic", outcome))
+            engine.on_call(_call(outcome, service="anthropic"))
         for outcome in ("ok", "ok", "ok", "ProviderTimeout", "ProviderUnavailable"):
-            engine.on_call(call("openai", outcome))
+            engine.on_call(_call(outcome))
         assert engine.active() == ["external_failure_rate:openai"]
     finally:
         engine.close()
@@ -563,20 +565,14 @@ def test_guard_refusals_are_not_external_failures(
     address guard) are not the provider failing, so they do not count towards the external
     failure rate; provider errors do."""
 
-    def call(outcome: str) -> CallRecord:
-        return CallRecord(
-            meta=CallMeta(), service="openai", operation="chat", model="m", attempt=1,
-            usage=Usage(), cost_usd=Decimal(0), latency_s=0.0, outcome=outcome,
-        )  # fmt: skip
-
     engine = _engine(AlertConfig(), store, clock, sleep)
     try:
         refusals = ["BudgetExceeded", "PriceUnknown", "CircuitOpen", "FetchRefused"]
         for outcome in ["ok"] * 5 + refusals * 5:
-            engine.on_call(call(outcome))
+            engine.on_call(_call(outcome))
         assert engine.active() == []
         for _ in range(2):
-            engine.on_call(call("ProviderUnavailable"))
+            engine.on_call(_call("ProviderUnavailable"))
         assert engine.active() == ["external_failure_rate:openai"]
     finally:
         engine.close()
@@ -588,20 +584,14 @@ def test_a_declined_task_is_an_answered_call_not_a_failure(
     """A model refusing the task (ModelRefused) was answered: it counts among the calls, as
     in the Prometheus rule's denominator, but not among the failures."""
 
-    def call(outcome: str) -> CallRecord:
-        return CallRecord(
-            meta=CallMeta(), service="openai", operation="chat", model="m", attempt=1,
-            usage=Usage(), cost_usd=Decimal(0), latency_s=0.0, outcome=outcome,
-        )  # fmt: skip
-
     engine = _engine(AlertConfig(), store, clock, sleep)
     try:
         # 2 failures in 10 answered calls is 20%, not above the threshold. Counting the
         # refusals as failures (6 of 10) or leaving them out (2 of 6) would both fire.
         for outcome in ["ok"] * 4 + ["ModelRefused"] * 4 + ["ProviderUnavailable"] * 2:
-            engine.on_call(call(outcome))
+            engine.on_call(_call(outcome))
         assert engine.active() == []
-        engine.on_call(call("ProviderUnavailable"))  # 3 of 11
+        engine.on_call(_call("ProviderUnavailable"))  # 3 of 11
         assert engine.active() == ["external_failure_rate:openai"]
     finally:
         engine.close()
