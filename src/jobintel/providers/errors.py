@@ -61,6 +61,15 @@ class ProviderRejected(ProviderError):
     retryable = False
 
 
+def key_refused(service: str, status: int, key_setting: str, detail: str) -> ProviderRejected:
+    """A 401/403: the key ``key_setting`` holds was refused (``detail``: the server's words)."""
+    return ProviderRejected(
+        service,
+        f"the API key was refused (HTTP {status}): check {key_setting}{detail}",
+        status=status,
+    )
+
+
 class ProviderMalformed(ProviderError):
     """A 2xx answer that is not the wire format (bad JSON, truncated stream)."""
 

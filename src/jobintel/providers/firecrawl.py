@@ -24,6 +24,7 @@ from jobintel.providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    key_refused,
 )
 from jobintel.providers.headers import parse_retry_after
 
@@ -123,11 +124,7 @@ class FireCrawl:
                 status=status,
             )
         if status in (401, 403):
-            return ProviderRejected(
-                self.name,
-                f"the API key was refused (HTTP {status}): check {_KEY_SETTING}{detail}",
-                status=status,
-            )
+            return key_refused(self.name, status, _KEY_SETTING, detail)
         if status == 408:
             return ProviderTimeout(self.name, f"request timed out (HTTP 408){detail}", status=408)
         if status >= 500:

@@ -22,6 +22,7 @@ from jobintel.providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    key_refused,
     never_sent,
 )
 from jobintel.providers.headers import parse_retry_after
@@ -107,11 +108,7 @@ class SdkErrors:
                 retry_after_s=parse_retry_after(headers),
             )
         if status in (401, 403):
-            return ProviderRejected(
-                self.name,
-                f"the API key was refused (HTTP {status}): check {self.key_setting}{detail}",
-                status=status,
-            )
+            return key_refused(self.name, status, self.key_setting, detail)
         if status == 404:
             return ProviderRejected(
                 self.name,
